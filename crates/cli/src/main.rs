@@ -1,0 +1,3 @@
+//! The `natkeeper` binary (in progress).
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! iptables rule language (in progress).

@@ -1,0 +1,1 @@
+//! rtnetlink discovery (in progress).
