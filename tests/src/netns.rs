@@ -124,9 +124,10 @@ impl Netns {
         self.exec_ok("ip", args)
     }
 
-    /// `nft -f -` with `ruleset` inside the namespace; panics on failure.
+    /// `nft -f -` with `ruleset` inside the namespace; panics on failure. (nft 1.0.6 needs the
+    /// input to end with a newline; one is added.)
     pub fn nft_load(&self, ruleset: &str) {
-        let out = self.exec_stdin("nft", &["-f", "-"], ruleset.as_bytes());
+        let out = self.exec_stdin("nft", &["-f", "-"], format!("{ruleset}\n").as_bytes());
         check("nft -f -", &out);
     }
 

@@ -74,12 +74,21 @@ pub struct Events {
 
 impl Events {
     /// Subscribes to `NFNLGRP_NFTABLES` in the calling thread's network namespace.
+    /// A big receive buffer (8 MiB) makes overruns rare.
     pub fn subscribe() -> Result<Events, Error> {
+        Events::subscribe_with_buffer(RCVBUF)
+    }
+
+    /// Subscribes with a socket receive buffer of `bytes` (the kernel doubles it, and keeps a minimum).
+    /// A small buffer overruns sooner: useful to test resync paths.
+    pub fn subscribe_with_buffer(bytes: usize) -> Result<Events, Error> {
         let mut sock = NlSocket::new(NETLINK_NETFILTER)?;
         sock.bind_auto()?;
         sock.add_membership(NFNLGRP_NFTABLES)?;
-        // A big buffer makes overruns rare; without CAP_NET_ADMIN keep the default.
-        let _ = setsockopt(&sock, sockopt::RcvBufForce, &RCVBUF);
+        // Without CAP_NET_ADMIN SO_RCVBUFFORCE fails; SO_RCVBUF is then capped by rmem_max.
+        if setsockopt(&sock, sockopt::RcvBufForce, &bytes).is_err() {
+            setsockopt(&sock, sockopt::RcvBuf, &bytes).map_err(io::Error::from)?;
+        }
         Ok(Events { sock, queue: VecDeque::new(), buf: Vec::with_capacity(RECV_BUF) })
     }
 
@@ -129,15 +138,23 @@ impl Events {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
             Err(e) => return Err(e.into()),
         }
-        for m in proto::messages(&self.buf) {
-            let (h, body) = m?;
-            let Some(kind) = h.nft_msg() else { continue };
-            let attrs = proto::nft_attrs(body)?;
-            let event = decode(kind, h.family, attrs)?;
-            self.queue.push_back(Notification { portid: h.pid, event });
-        }
+        let decoded = parse_notifications(&self.buf)?;
+        self.queue.extend(decoded);
         Ok(())
     }
+}
+
+/// Decodes a buffer of nf_tables netlink messages (as a receive on an event socket returns them) into
+/// notifications; messages of other subsystems are skipped. Never panics, whatever the bytes.
+pub fn parse_notifications(buf: &[u8]) -> Result<Vec<Notification>, DecodeError> {
+    let mut out = Vec::new();
+    for m in proto::messages(buf) {
+        let (h, body) = m?;
+        let Some(kind) = h.nft_msg() else { continue };
+        let attrs = proto::nft_attrs(body)?;
+        out.push(Notification { portid: h.pid, event: decode(kind, h.family, attrs)? });
+    }
+    Ok(out)
 }
 
 fn decode(kind: u8, family: crate::Family, a: &[u8]) -> Result<Event, DecodeError> {

@@ -55,7 +55,7 @@ pub use attr::RawAttr;
 pub use chain::{Chain, ChainCounters, Hook, HookNum, NFT_CHAIN_BASE, Policy};
 pub use data::{Data, Verdict};
 pub use error::{DecodeError, DecodeErrorKind, Errno, Error, ObjectRef};
-pub use event::{Event, Events, Notification};
+pub use event::{Event, Events, Notification, parse_notifications};
 pub use expr::Expr;
 pub use family::Family;
 pub use generation::Generation;

@@ -113,15 +113,15 @@ impl Rule {
         if let Some(p) = position {
             w.be64(NFTA_RULE_POSITION, p);
         }
-        if let Some(u) = &self.userdata {
-            w.bytes(NFTA_RULE_USERDATA, u);
-        }
         w.nest(NFTA_RULE_EXPRESSIONS, |w| emit_list(&self.exprs, w));
         if let Some(c) = self.compat {
             w.nest(NFTA_RULE_COMPAT, |w| {
                 w.be32(NFTA_RULE_COMPAT_PROTO, c.proto);
                 w.be32(NFTA_RULE_COMPAT_FLAGS, c.flags);
             });
+        }
+        if let Some(u) = &self.userdata {
+            w.bytes(NFTA_RULE_USERDATA, u);
         }
         for a in &self.other {
             w.raw(a);

@@ -97,6 +97,12 @@ impl Transaction {
         self.ops.is_empty()
     }
 
+    /// The batch encoded so far: `BATCH_BEGIN` and one netlink message per change, exactly as they
+    /// will be sent (`BATCH_END` is added on commit). For inspection and golden tests.
+    pub fn wire(&self) -> &[u8] {
+        &self.buf
+    }
+
     /// The generation guard, if any.
     pub fn genid(&self) -> Option<u32> {
         self.genid
