@@ -1,1 +1,26 @@
-//! TODO
+//! natkeeper: port forwards, 1:1 NAT and egress NAT for KVM guests on a libvirt bridge, with the
+//! FORWARD holes that get past libvirt's REJECTs — programmed over netlink in one atomic
+//! transaction, and kept in place.
+//!
+//! * [`config`]: the TOML policy ([`Policy`]), checked on its own;
+//! * [`resolve`]: the policy against the host (bridges, labels, uplink) → [`Resolved`];
+//! * [`desired`]: natkeeper's own table for a resolved policy (maps keyed on public address,
+//!   protocol and port, so a packet's cost does not grow with the number of forwards);
+//! * [`holes`] and [`sites`]: the accept rules placed ahead of other tables' rejects;
+//! * [`plan`]: the difference with the kernel, as typed changes and one transaction;
+//! * [`Host`]: discover, plan, apply (with retries), delete — no process is ever spawned.
+
+pub mod config;
+pub mod desired;
+pub mod discover;
+pub mod holes;
+pub mod host;
+pub mod names;
+pub mod plan;
+pub mod resolve;
+pub mod sites;
+
+pub use config::{ConfigError, Policy};
+pub use host::{Applied, Error, Host, Options};
+pub use plan::{Change, Plan};
+pub use resolve::{HostFacts, Resolved};

@@ -4,7 +4,7 @@
 use crate::attr::{Attrs, RawAttr, Writer};
 use crate::data::Data;
 use crate::error::DecodeError;
-use crate::expr::field;
+use crate::expr::{Expr, emit_list, field, parse_list};
 use crate::family::Family;
 
 const NFTA_SET_TABLE: u16 = 1;
@@ -22,6 +22,8 @@ const NFTA_SET_GC_INTERVAL: u16 = 12;
 const NFTA_SET_USERDATA: u16 = 13;
 const NFTA_SET_PAD: u16 = 14;
 const NFTA_SET_HANDLE: u16 = 16;
+const NFTA_SET_EXPR: u16 = 17;
+const NFTA_SET_EXPRESSIONS: u16 = 18;
 const NFTA_SET_TYPE: u16 = 19;
 const NFTA_SET_COUNT: u16 = 20;
 
@@ -39,6 +41,8 @@ const NFTA_SET_ELEM_DATA: u16 = 2;
 const NFTA_SET_ELEM_FLAGS: u16 = 3;
 const NFTA_SET_ELEM_TIMEOUT: u16 = 4;
 const NFTA_SET_ELEM_USERDATA: u16 = 6;
+const NFTA_SET_ELEM_EXPR: u16 = 7;
+const NFTA_SET_ELEM_EXPRESSIONS: u16 = 10;
 const NFTA_SET_ELEM_KEY_END: u16 = 9;
 const NFTA_SET_ELEM_PAD: u16 = 8;
 
@@ -132,6 +136,8 @@ pub struct Set {
     pub gc_interval: Option<u32>,
     /// `NFTA_SET_USERDATA` (nft keeps byte orders and typeof expressions here).
     pub userdata: Option<Vec<u8>>,
+    /// Expressions every element gets (`NFTA_SET_EXPR(ESSIONS)`), e.g. a `counter` per element.
+    pub exprs: Vec<Expr>,
     /// The kernel's set backend (`NFTA_SET_TYPE`, dumps only; never sent).
     pub backend: Option<String>,
     /// Number of elements (`NFTA_SET_COUNT`, dumps only; never sent).
@@ -165,6 +171,7 @@ impl Set {
             timeout: None,
             gc_interval: None,
             userdata: None,
+            exprs: Vec::new(),
             backend: None,
             count: None,
             other: Vec::new(),
@@ -223,6 +230,7 @@ impl Set {
         if let Some(u) = &self.userdata {
             w.bytes(NFTA_SET_USERDATA, u);
         }
+        emit_exprs(&self.exprs, NFTA_SET_EXPR, NFTA_SET_EXPRESSIONS, w);
         for a in &self.other {
             w.raw(a);
         }
@@ -253,6 +261,8 @@ impl Set {
                 NFTA_SET_TIMEOUT => s.timeout = Some(a.be64("NFTA_SET_TIMEOUT")?),
                 NFTA_SET_GC_INTERVAL => s.gc_interval = Some(a.be32("NFTA_SET_GC_INTERVAL")?),
                 NFTA_SET_USERDATA => s.userdata = Some(a.value().to_vec()),
+                NFTA_SET_EXPR => s.exprs = vec![Expr::parse_elem(a.value())?],
+                NFTA_SET_EXPRESSIONS => s.exprs = parse_list(a.value())?,
                 NFTA_SET_TYPE => s.backend = Some(a.str("NFTA_SET_TYPE")?),
                 NFTA_SET_COUNT => s.count = Some(a.be32("NFTA_SET_COUNT")?),
                 NFTA_SET_PAD => {}
@@ -304,7 +314,9 @@ pub struct SetElem {
     pub timeout: Option<u64>,
     /// `NFTA_SET_ELEM_USERDATA`.
     pub userdata: Option<Vec<u8>>,
-    /// Attributes this crate does not know (expiration, expressions...), kept verbatim.
+    /// The element's own expressions (`NFTA_SET_ELEM_EXPR(ESSIONS)`), e.g. its counter with values.
+    pub exprs: Vec<Expr>,
+    /// Attributes this crate does not know (expiration...), kept verbatim.
     pub other: Vec<RawAttr>,
 }
 
@@ -318,6 +330,7 @@ impl SetElem {
             flags: 0,
             timeout: None,
             userdata: None,
+            exprs: Vec::new(),
             other: Vec::new(),
         }
     }
@@ -342,6 +355,7 @@ impl SetElem {
                 None => 0,
             }
             + self.userdata.as_ref().map_or(0, Vec::len)
+            + self.exprs.len() * 64
             + self.other.iter().map(|a| a.value.len() + 4).sum::<usize>()
     }
 
@@ -364,6 +378,7 @@ impl SetElem {
                 if let Some(u) = &self.userdata {
                     w.bytes(NFTA_SET_ELEM_USERDATA, u);
                 }
+                emit_exprs(&self.exprs, NFTA_SET_ELEM_EXPR, NFTA_SET_ELEM_EXPRESSIONS, w);
                 for a in &self.other {
                     w.raw(a);
                 }
@@ -385,6 +400,8 @@ impl SetElem {
                 NFTA_SET_ELEM_FLAGS => e.flags = a.be32("NFTA_SET_ELEM_FLAGS")?,
                 NFTA_SET_ELEM_TIMEOUT => e.timeout = Some(a.be64("NFTA_SET_ELEM_TIMEOUT")?),
                 NFTA_SET_ELEM_USERDATA => e.userdata = Some(a.value().to_vec()),
+                NFTA_SET_ELEM_EXPR => e.exprs = vec![Expr::parse_elem(a.value())?],
+                NFTA_SET_ELEM_EXPRESSIONS => e.exprs = parse_list(a.value())?,
                 NFTA_SET_ELEM_PAD => {}
                 _ => e.other.push(a.to_raw()),
             }
@@ -392,6 +409,15 @@ impl SetElem {
         // The catch-all element (`*`) has no key.
         e.key = key.unwrap_or_default();
         Ok(e)
+    }
+}
+
+/// One expression as a single nest (`one`), several as a list (`many`), as the kernel dumps them.
+fn emit_exprs(exprs: &[Expr], one: u16, many: u16, w: &mut Writer) {
+    match exprs {
+        [] => {}
+        [e] => w.nest(one, |w| e.emit_inner(w)),
+        _ => w.nest(many, |w| emit_list(exprs, w)),
     }
 }
 

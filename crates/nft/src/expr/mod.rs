@@ -165,16 +165,20 @@ impl Expr {
 
     /// Writes one `NFTA_LIST_ELEM` {`NFTA_EXPR_NAME`, `NFTA_EXPR_DATA`}.
     pub(crate) fn emit(&self, w: &mut Writer) {
-        w.nest(NFTA_LIST_ELEM, |w| {
-            w.str(NFTA_EXPR_NAME, self.name());
-            match self {
-                Expr::Unknown(UnknownExpr { data: Some(d), .. }) => {
-                    w.bytes(NFTA_EXPR_DATA | netlink_packet_core::NLA_F_NESTED, d)
-                }
-                Expr::Unknown(UnknownExpr { data: None, .. }) => {}
-                _ => w.nest(NFTA_EXPR_DATA, |w| self.emit_data(w)),
+        w.nest(NFTA_LIST_ELEM, |w| self.emit_inner(w));
+    }
+
+    /// Writes `NFTA_EXPR_NAME` and `NFTA_EXPR_DATA` (the content of a single-expression nest such as
+    /// `NFTA_SET_EXPR`).
+    pub(crate) fn emit_inner(&self, w: &mut Writer) {
+        w.str(NFTA_EXPR_NAME, self.name());
+        match self {
+            Expr::Unknown(UnknownExpr { data: Some(d), .. }) => {
+                w.bytes(NFTA_EXPR_DATA | netlink_packet_core::NLA_F_NESTED, d)
             }
-        });
+            Expr::Unknown(UnknownExpr { data: None, .. }) => {}
+            _ => w.nest(NFTA_EXPR_DATA, |w| self.emit_data(w)),
+        }
     }
 
     /// The registry: decodes `NFTA_EXPR_DATA` for expression `name`; anything it cannot model
@@ -207,7 +211,7 @@ impl Expr {
         typed.unwrap_or_else(|_| Expr::Unknown(UnknownExpr { name, data: Some(d.to_vec()) }))
     }
 
-    /// Parses one `NFTA_LIST_ELEM` content.
+    /// Parses one `NFTA_LIST_ELEM` content (or a single-expression nest such as `NFTA_SET_EXPR`).
     pub(crate) fn parse_elem(buf: &[u8]) -> Result<Expr, DecodeError> {
         let (mut name, mut data) = (None, None);
         for a in Attrs::new(buf) {

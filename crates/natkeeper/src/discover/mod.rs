@@ -1,0 +1,1 @@
+//! Discovery: the host's bridges, uplink and addresses, and its firewall landscape (in progress).

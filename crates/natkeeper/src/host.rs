@@ -1,0 +1,165 @@
+//! [`Host`]: the operations an agent (or the CLI) runs, on the network namespace of the thread that
+//! opened it — discover, plan, apply, status, delete — with no process spawned.
+//!
+//! ```no_run
+//! use natkeeper::{Host, Options, Policy};
+//! let policy = Policy::parse("[[forward]]\nport = 8080\nto = \"192.168.122.42:80\"\n")?;
+//! let applied = Host::open()?.apply(&policy, &Options::default())?;
+//! print!("{}", applied.plan);
+//! # Ok::<(), natkeeper::Error>(())
+//! ```
+
+use natkeeper_nft::{Family, Ruleset, Socket};
+use natkeeper_rtnl::{Rtnl, Sysctl};
+
+use crate::config::{ConfigError, Policy};
+use crate::desired::own_table;
+use crate::holes::{SiteInfo, plan_holes};
+use crate::names::TABLE;
+use crate::plan::{Change, Plan, plan_table};
+use crate::resolve::{HostFacts, Resolved, resolve};
+use crate::sites::hole_sites;
+
+/// How many times `apply` re-reads and re-plans when another writer commits in between.
+pub const APPLY_ATTEMPTS: u32 = 8;
+
+/// Everything natkeeper's operations can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration is wrong (exit code 2 in the CLI).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// nf_tables refused or failed.
+    #[error(transparent)]
+    Nft(#[from] natkeeper_nft::Error),
+    /// rtnetlink failed.
+    #[error(transparent)]
+    Rtnl(#[from] natkeeper_rtnl::Error),
+    /// Another writer kept committing between our read and our commit.
+    #[error("the ruleset kept changing: gave up after {0} attempts")]
+    Contended(u32),
+}
+
+/// Options of `plan` and `apply`.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// A public address the host does not have is an error, not a warning.
+    pub strict: bool,
+}
+
+/// The result of `apply`.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// What was changed (empty when the kernel already matched).
+    pub plan: Plan,
+    /// How many attempts it took (more than 1 when another writer interfered).
+    pub attempts: u32,
+    /// `ip_forward` was off and is now on.
+    pub enabled_ip_forward: bool,
+    /// Warnings from resolving the policy.
+    pub warnings: Vec<String>,
+}
+
+/// A handle on the host's netfilter and network state.
+#[derive(Debug)]
+pub struct Host {
+    nft: Socket,
+    rtnl: Rtnl,
+}
+
+impl Host {
+    /// Opens netlink sockets in the calling thread's network namespace.
+    pub fn open() -> Result<Host, Error> {
+        Ok(Host { nft: Socket::open()?, rtnl: Rtnl::open()? })
+    }
+
+    /// The netlink port id of natkeeper's nf_tables socket (its own events carry it).
+    pub fn portid(&self) -> u32 {
+        self.nft.portid()
+    }
+
+    /// The host facts the policy is resolved against.
+    pub fn facts(&mut self) -> Result<HostFacts, Error> {
+        Ok(HostFacts::from_snapshot(&self.rtnl.snapshot()?))
+    }
+
+    /// Resolves `policy` against the host as it is now.
+    pub fn resolve(&mut self, policy: &Policy, opts: &Options) -> Result<Resolved, Error> {
+        Ok(resolve(policy, &self.facts()?, opts.strict)?)
+    }
+
+    /// What `apply` would change, without changing anything.
+    pub fn plan(&mut self, policy: &Policy, opts: &Options) -> Result<(Plan, Resolved), Error> {
+        let resolved = self.resolve(policy, opts)?;
+        let ruleset = Ruleset::read(&mut self.nft, Family::Ip)?;
+        Ok((plan_for(&resolved, &ruleset), resolved))
+    }
+
+    /// Makes the kernel match `policy` in one generation-guarded transaction; when another writer
+    /// commits in between, re-reads, re-plans and retries (at most [`APPLY_ATTEMPTS`] times).
+    pub fn apply(&mut self, policy: &Policy, opts: &Options) -> Result<Applied, Error> {
+        let resolved = self.resolve(policy, opts)?;
+        let mut enabled_ip_forward = false;
+        if resolved.needs_forwarding() && !Sysctl::IpForward.read()?.is_on() {
+            Sysctl::IpForward.write(true)?;
+            enabled_ip_forward = true;
+        }
+        for attempt in 1..=APPLY_ATTEMPTS {
+            let ruleset = Ruleset::read(&mut self.nft, Family::Ip)?;
+            let plan = plan_for(&resolved, &ruleset);
+            if plan.is_empty() {
+                return Ok(Applied {
+                    plan,
+                    attempts: attempt,
+                    enabled_ip_forward,
+                    warnings: resolved.warnings,
+                });
+            }
+            match self.nft.commit(plan.transaction()) {
+                Ok(()) => {
+                    return Ok(Applied {
+                        plan,
+                        attempts: attempt,
+                        enabled_ip_forward,
+                        warnings: resolved.warnings,
+                    });
+                }
+                Err(e) if e.is_restart() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Contended(APPLY_ATTEMPTS))
+    }
+
+    /// Removes natkeeper's table and its holes — nothing else.
+    pub fn delete(&mut self) -> Result<Plan, Error> {
+        for _ in 0..APPLY_ATTEMPTS {
+            let ruleset = Ruleset::read(&mut self.nft, Family::Ip)?;
+            let mut changes = Vec::new();
+            plan_holes(&[], &[], &ruleset, &mut changes);
+            if ruleset.table(Family::Ip, TABLE).is_some() {
+                changes.push(Change::DeleteTable);
+            }
+            let plan = Plan { generation: ruleset.generation, changes };
+            if plan.is_empty() {
+                return Ok(plan);
+            }
+            match self.nft.commit(plan.transaction()) {
+                Ok(()) => return Ok(plan),
+                Err(e) if e.is_restart() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(Error::Contended(APPLY_ATTEMPTS))
+    }
+}
+
+/// The plan for `resolved` against `ruleset` (pure: no I/O).
+pub fn plan_for(resolved: &Resolved, ruleset: &Ruleset) -> Plan {
+    let mut changes = Vec::new();
+    plan_table(&own_table(resolved), ruleset, &mut changes);
+    let sites: Vec<SiteInfo> = if resolved.needs_forwarding() { hole_sites(ruleset) } else { Vec::new() };
+    let bridges: Vec<String> = resolved.networks.iter().map(|n| n.bridge.clone()).collect();
+    plan_holes(&sites, &bridges, ruleset, &mut changes);
+    Plan { generation: ruleset.generation, changes }
+}

@@ -1,0 +1,238 @@
+//! The plan: the difference between what the policy needs and what the kernel holds, as typed
+//! changes that print as `+`/`-`/`~` lines and become one transaction.
+//!
+//! Only what differs is written: a changed forward is one map element deleted and one added; the
+//! table is rebuilt only when its shape (a map's type) changed.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use natkeeper_nft::expr::Expr;
+use natkeeper_nft::{Chain, Family, Position, Rule, Ruleset, Set, SetElem, Transaction};
+
+use crate::desired::{OwnTable, describe_forward, describe_nat};
+use crate::holes::{Hole, HoleState};
+use crate::names::{MAP_FORWARDS, TABLE};
+
+/// One change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Create natkeeper's table with everything in it.
+    CreateTable(Box<OwnTable>),
+    /// Delete natkeeper's table (and with it every chain, map and rule in it).
+    DeleteTable,
+    /// Add a missing chain.
+    AddChain(Chain),
+    /// Replace the rules of one of natkeeper's chains.
+    RewriteChain {
+        /// Chain name.
+        chain: String,
+        /// The rules it must hold.
+        rules: Vec<Rule>,
+    },
+    /// Add map elements.
+    AddElems {
+        /// Map name.
+        map: String,
+        /// Elements.
+        elems: Vec<SetElem>,
+    },
+    /// Delete map elements.
+    DeleteElems {
+        /// Map name.
+        map: String,
+        /// Elements.
+        elems: Vec<SetElem>,
+    },
+    /// Insert a hole at the head of a chain natkeeper does not own.
+    AddHole(Hole),
+    /// Delete one of natkeeper's holes (misplaced, duplicated, or no longer wanted).
+    DeleteHole {
+        /// The hole's chain and reason.
+        hole: HoleState,
+    },
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::CreateTable(t) => {
+                write!(f, "+ table ip {TABLE} ({} chains, {} rules", t.chains.len(), t.rules.len())?;
+                for (s, e) in &t.maps {
+                    write!(f, ", map {} with {} elements", s.name, e.len())?;
+                }
+                write!(f, ")")?;
+                for (s, elems) in &t.maps {
+                    for e in elems {
+                        write!(f, "\n+ {}", describe_elem(&s.name, e))?;
+                    }
+                }
+                Ok(())
+            }
+            Change::DeleteTable => write!(f, "- table ip {TABLE}"),
+            Change::AddChain(c) => write!(f, "+ chain ip {TABLE} {}", c.name),
+            Change::RewriteChain { chain, rules } => {
+                write!(f, "~ chain ip {TABLE} {chain} ({} rules)", rules.len())
+            }
+            Change::AddElems { map, elems } => {
+                let lines: Vec<String> =
+                    elems.iter().map(|e| format!("+ {}", describe_elem(map, e))).collect();
+                write!(f, "{}", lines.join("\n"))
+            }
+            Change::DeleteElems { map, elems } => {
+                let lines: Vec<String> =
+                    elems.iter().map(|e| format!("- {}", describe_elem(map, e))).collect();
+                write!(f, "{}", lines.join("\n"))
+            }
+            Change::AddHole(h) => write!(f, "+ hole {h}"),
+            Change::DeleteHole { hole } => write!(f, "- hole {hole}"),
+        }
+    }
+}
+
+fn describe_elem(map: &str, e: &SetElem) -> String {
+    if map == MAP_FORWARDS {
+        format!("forward {}", describe_forward(e))
+    } else {
+        format!("nat {}", describe_nat(map, e))
+    }
+}
+
+/// The changes that make the kernel match the policy, planned against generation `generation`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The generation the plan was computed against (the transaction's guard).
+    pub generation: u32,
+    /// The changes, in the order they are applied.
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    /// True when the kernel already matches.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// The plan as one generation-guarded transaction.
+    pub fn transaction(&self) -> Transaction {
+        let mut txn = Transaction::new(Some(self.generation));
+        for c in &self.changes {
+            match c {
+                Change::CreateTable(t) => {
+                    txn.add_table(&t.table);
+                    for ch in &t.chains {
+                        txn.add_chain(ch);
+                    }
+                    for (s, elems) in &t.maps {
+                        txn.add_set(s);
+                        if !elems.is_empty() {
+                            txn.add_elems(Family::Ip, TABLE, &s.name, elems);
+                        }
+                    }
+                    for r in &t.rules {
+                        txn.add_rule(r, Position::Append);
+                    }
+                }
+                Change::DeleteTable => txn.delete_table(Family::Ip, TABLE),
+                Change::AddChain(ch) => txn.add_chain(ch),
+                Change::RewriteChain { chain, rules } => {
+                    txn.flush_chain(Family::Ip, TABLE, chain);
+                    for r in rules {
+                        txn.add_rule(r, Position::Append);
+                    }
+                }
+                Change::AddElems { map, elems } => txn.add_elems(Family::Ip, TABLE, map, elems),
+                Change::DeleteElems { map, elems } => txn.delete_elems(Family::Ip, TABLE, map, elems),
+                Change::AddHole(h) => h.insert(&mut txn),
+                Change::DeleteHole { hole } => hole.delete(&mut txn),
+            }
+        }
+        txn
+    }
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in &self.changes {
+            writeln!(f, "{c}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A set's defining attributes (what a change would need the set recreated for).
+fn set_shape(s: &Set) -> (u32, u32, u32, Option<u32>, Option<u32>, Vec<&str>) {
+    let exprs = s.exprs.iter().map(Expr::name).collect();
+    (s.flags, s.key_type, s.key_len, s.data_type, s.data_len, exprs)
+}
+
+/// A rule as compared: expressions and comment, without handle, position or counters' values.
+fn rule_shape(r: &Rule) -> (Vec<Expr>, Option<String>) {
+    (r.exprs.clone(), r.comment())
+}
+
+/// Plans natkeeper's own table: what to add, rewrite, or delete so the kernel holds `want`.
+pub fn plan_table(want: &OwnTable, have: &Ruleset, changes: &mut Vec<Change>) {
+    if have.table(Family::Ip, TABLE).is_none() {
+        changes.push(Change::CreateTable(Box::new(want.clone())));
+        return;
+    }
+    // A map of another shape (an older natkeeper, a hand edit): rebuild the whole table, atomically.
+    let reshaped = want.maps.iter().any(|(s, _)| {
+        have.sets
+            .iter()
+            .find(|h| h.family == Family::Ip && h.table == TABLE && h.name == s.name)
+            .map(set_shape)
+            != Some(set_shape(s))
+    });
+    let foreign_chain = have
+        .chains
+        .iter()
+        .any(|c| c.family == Family::Ip && c.table == TABLE && !want.chains.iter().any(|w| w.name == c.name));
+    let reshaped_chain = want.chains.iter().any(|w| {
+        have.chain(Family::Ip, TABLE, &w.name)
+            .is_some_and(|h| (&h.hook, &h.chain_type, h.policy) != (&w.hook, &w.chain_type, w.policy))
+    });
+    if reshaped || foreign_chain || reshaped_chain {
+        changes.push(Change::DeleteTable);
+        changes.push(Change::CreateTable(Box::new(want.clone())));
+        return;
+    }
+    for c in &want.chains {
+        if have.chain(Family::Ip, TABLE, &c.name).is_none() {
+            changes.push(Change::AddChain(c.clone()));
+        }
+    }
+    for c in &want.chains {
+        let want_rules: Vec<_> = want.rules.iter().filter(|r| r.chain == c.name).collect();
+        let have_rules: Vec<_> = have.chain_rules(Family::Ip, TABLE, &c.name).collect();
+        let same = want_rules.len() == have_rules.len()
+            && want_rules.iter().zip(&have_rules).all(|(w, h)| rule_shape(w) == rule_shape(h));
+        if !same {
+            changes.push(Change::RewriteChain {
+                chain: c.name.clone(),
+                rules: want_rules.into_iter().cloned().collect(),
+            });
+        }
+    }
+    for (s, want_elems) in &want.maps {
+        let have_elems: &[SetElem] = have
+            .elems
+            .iter()
+            .find(|e| e.family == Family::Ip && e.table == TABLE && e.set == s.name)
+            .map_or(&[], |e| e.elems.as_slice());
+        let key = |e: &SetElem| (e.key.clone(), e.data.clone());
+        let want_keys: HashSet<_> = want_elems.iter().map(key).collect();
+        let have_keys: HashSet<_> = have_elems.iter().map(key).collect();
+        // A key whose value changed is deleted and added again in the same transaction.
+        let delete: Vec<SetElem> =
+            have_elems.iter().filter(|e| !want_keys.contains(&key(e))).cloned().collect();
+        let add: Vec<SetElem> = want_elems.iter().filter(|e| !have_keys.contains(&key(e))).cloned().collect();
+        if !delete.is_empty() {
+            changes.push(Change::DeleteElems { map: s.name.clone(), elems: delete });
+        }
+        if !add.is_empty() {
+            changes.push(Change::AddElems { map: s.name.clone(), elems: add });
+        }
+    }
+}

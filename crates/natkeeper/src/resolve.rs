@@ -1,0 +1,462 @@
+//! Resolving a [`Policy`] against the host: bridge subnets, the uplink, address labels and
+//! interfaces become concrete addresses; every forward becomes its list of map elements.
+//!
+//! The result, [`Resolved`], is what the planner turns into kernel objects. Every check that needs
+//! the host happens here, with an error naming the entry.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::Ipv4Net;
+use natkeeper_rtnl::{Family, Snapshot};
+
+use crate::config::{ConfigError, Egress, HostProtection, Listen, Network, Policy, Proto, Public};
+
+/// What resolution needs to know about the host, read from an rtnetlink snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HostFacts {
+    /// Every interface with its IPv4 addresses.
+    pub interfaces: BTreeMap<String, Vec<HostAddr>>,
+    /// Bridges and their IPv4 subnets.
+    pub bridges: BTreeMap<String, Vec<Ipv4Net>>,
+    /// The default route's interface.
+    pub uplink: Option<String>,
+}
+
+/// One IPv4 address of an interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostAddr {
+    /// Address with prefix.
+    pub net: Ipv4Net,
+    /// Label (`eth0:0`), when the address has one.
+    pub label: Option<String>,
+    /// Secondary address (`ip addr` shows `secondary`).
+    pub secondary: bool,
+}
+
+impl HostFacts {
+    /// Reads the facts out of an rtnetlink snapshot.
+    pub fn from_snapshot(snap: &Snapshot) -> HostFacts {
+        let mut facts = HostFacts::default();
+        for link in &snap.links {
+            let addrs = snap
+                .addresses_on(link.index)
+                .filter_map(|a| match a.addr() {
+                    IpAddr::V4(v4) => Some(HostAddr {
+                        net: Ipv4Net::new(v4, a.net.prefix_len()).unwrap_or_else(|_| Ipv4Net::from(v4)),
+                        label: a.label.clone(),
+                        secondary: a.is_secondary(),
+                    }),
+                    IpAddr::V6(_) => None,
+                })
+                .collect();
+            facts.interfaces.insert(link.name.clone(), addrs);
+            if link.is_bridge() {
+                let subnets = snap.bridge_subnets(&link.name).map(|s| s.ipv4).unwrap_or_default();
+                facts.bridges.insert(link.name.clone(), subnets);
+            }
+        }
+        facts.uplink = snap.uplink(Family::Ipv4).map(|l| l.name.clone());
+        facts
+    }
+
+    /// The address labelled `label`.
+    fn label(&self, label: &str) -> Option<Ipv4Addr> {
+        self.interfaces.values().flatten().find(|a| a.label.as_deref() == Some(label)).map(|a| a.net.addr())
+    }
+
+    fn labels(&self) -> Vec<String> {
+        let set: BTreeSet<String> =
+            self.interfaces.values().flatten().filter_map(|a| a.label.clone()).collect();
+        set.into_iter().collect()
+    }
+
+    /// True when some interface has `addr`.
+    pub fn has_addr(&self, addr: Ipv4Addr) -> bool {
+        self.interfaces.values().flatten().any(|a| a.net.addr() == addr)
+    }
+}
+
+/// A guests' network, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedNetwork {
+    /// Name.
+    pub name: String,
+    /// Bridge.
+    pub bridge: String,
+    /// Guests' subnet.
+    pub subnet: Ipv4Net,
+    /// Uplink interface, when there is one.
+    pub uplink: Option<String>,
+    /// The uplink's primary IPv4 address (the `snat` egress source).
+    pub uplink_addr: Option<Ipv4Addr>,
+    /// Egress NAT.
+    pub egress: Egress,
+}
+
+/// One element of the forwards map: `public . proto . port : guest . guest_port`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ForwardElem {
+    /// Public address.
+    pub public: Ipv4Addr,
+    /// Protocol.
+    pub proto: Proto,
+    /// Public port.
+    pub port: u16,
+    /// Guest address.
+    pub guest: Ipv4Addr,
+    /// Guest port.
+    pub guest_port: u16,
+}
+
+impl fmt::Display for ForwardElem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}:{} -> {}:{}", self.proto, self.public, self.port, self.guest, self.guest_port)
+    }
+}
+
+/// One 1:1 NAT: `public <-> guest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NatPair {
+    /// Public address.
+    pub public: Ipv4Addr,
+    /// Guest address.
+    pub guest: Ipv4Addr,
+}
+
+impl fmt::Display for NatPair {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} <-> {}", self.public, self.guest)
+    }
+}
+
+/// A policy with every name resolved, ready to plan.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Resolved {
+    /// Networks.
+    pub networks: Vec<ResolvedNetwork>,
+    /// Forwards map elements, sorted, unique.
+    pub forwards: Vec<ForwardElem>,
+    /// 1:1 NATs, sorted.
+    pub nats: Vec<NatPair>,
+    /// Host protection.
+    pub host: Option<HostProtection>,
+    /// Things that work but look wrong (e.g. a public address the host does not have).
+    pub warnings: Vec<String>,
+}
+
+impl Resolved {
+    /// True when some forward or 1:1 NAT needs the host to route (`ip_forward`).
+    pub fn needs_forwarding(&self) -> bool {
+        !self.forwards.is_empty() || !self.nats.is_empty()
+    }
+}
+
+/// Resolves `policy` against `facts`. With `strict`, warnings are errors.
+pub fn resolve(policy: &Policy, facts: &HostFacts, strict: bool) -> Result<Resolved, ConfigError> {
+    let mut out = Resolved { host: policy.host.clone(), ..Resolved::default() };
+    let entry_err = |entry: String, reason: String| ConfigError::Entry { entry, reason };
+
+    // Networks: declared, or every bridge with an IPv4 subnet.
+    let declared: Vec<Network> = if policy.networks.is_empty() {
+        facts
+            .bridges
+            .iter()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(b, _)| Network {
+                name: b.clone(),
+                bridge: b.clone(),
+                subnet: None,
+                uplink: None,
+                egress: Egress::Libvirt,
+            })
+            .collect()
+    } else {
+        policy.networks.clone()
+    };
+    for Network { name, bridge, subnet, uplink, egress } in declared {
+        let entry = format!("network `{name}`");
+        let subnet = match subnet {
+            Some(s) => s,
+            None => {
+                let Some(subnets) = facts.bridges.get(&bridge) else {
+                    let existing: Vec<&str> = facts.bridges.keys().map(String::as_str).collect();
+                    return Err(entry_err(
+                        entry,
+                        format!("no bridge named `{bridge}` (bridges: {})", list_or_none(&existing)),
+                    ));
+                };
+                match subnets.as_slice() {
+                    [s] => *s,
+                    [] => {
+                        return Err(entry_err(
+                            entry,
+                            format!("bridge {bridge} has no IPv4 address; set `subnet` in the configuration"),
+                        ));
+                    }
+                    many => {
+                        let all: Vec<String> = many.iter().map(ToString::to_string).collect();
+                        return Err(entry_err(
+                            entry,
+                            format!("bridge {bridge} has several subnets ({}); set `subnet`", all.join(", ")),
+                        ));
+                    }
+                }
+            }
+        };
+        let uplink = uplink.or_else(|| facts.uplink.clone());
+        if let Some(u) = &uplink {
+            if !facts.interfaces.contains_key(u) {
+                let existing: Vec<&str> = facts.interfaces.keys().map(String::as_str).collect();
+                return Err(entry_err(
+                    entry,
+                    format!("no interface named `{u}` (interfaces: {})", existing.join(", ")),
+                ));
+            }
+        }
+        let uplink_addr = uplink
+            .as_ref()
+            .and_then(|u| facts.interfaces.get(u))
+            .and_then(|addrs| addrs.iter().find(|a| !a.secondary).or(addrs.first()))
+            .map(|a| a.net.addr());
+        if matches!(egress, Egress::Masquerade | Egress::Snat) && uplink.is_none() {
+            return Err(entry_err(
+                entry,
+                "egress NAT needs an uplink: there is no default route; set `uplink`".into(),
+            ));
+        }
+        if egress == Egress::Snat && uplink_addr.is_none() {
+            return Err(entry_err(
+                entry,
+                format!(
+                    "egress = \"snat\" needs an IPv4 address on {}",
+                    uplink.as_deref().unwrap_or("the uplink")
+                ),
+            ));
+        }
+        out.networks.push(ResolvedNetwork { name, bridge, subnet, uplink, uplink_addr, egress });
+    }
+
+    let network_of = |guest: Ipv4Addr, entry: &str| -> Result<&ResolvedNetwork, ConfigError> {
+        out.networks.iter().find(|n| n.subnet.contains(&guest)).ok_or_else(|| {
+            let nets: Vec<String> =
+                out.networks.iter().map(|n| format!("{} {}", n.bridge, n.subnet)).collect();
+            entry_err(
+                entry.to_string(),
+                format!("guest {guest} is outside every network's subnet ({})", list_or_none(&nets)),
+            )
+        })
+    };
+    let mut warnings = Vec::new();
+    let mut check_public = |addr: Ipv4Addr, entry: &str| -> Result<(), ConfigError> {
+        if facts.has_addr(addr) {
+            return Ok(());
+        }
+        let msg = format!("{entry}: the host has no address {addr}");
+        if strict {
+            return Err(entry_err(entry.to_string(), format!("the host has no address {addr}")));
+        }
+        warnings.push(msg);
+        Ok(())
+    };
+
+    // 1:1 NATs first: their public addresses are kept out of forwards' default addresses.
+    let mut nat_publics = BTreeMap::new();
+    let mut nat_guests = BTreeMap::new();
+    for n in &policy.nats {
+        let entry = n.label();
+        let public = match &n.public {
+            Public::Addr(a) => *a,
+            Public::Label(l) => facts.label(l).ok_or_else(|| {
+                entry_err(
+                    entry.clone(),
+                    format!("no address labelled `{l}` (labels: {})", list_or_none(&facts.labels())),
+                )
+            })?,
+        };
+        check_public(public, &entry)?;
+        network_of(n.guest, &entry)?;
+        if let Some(prev) = nat_publics.insert(public, entry.clone()) {
+            return Err(entry_err(entry, format!("public address {public} is already used by {prev}")));
+        }
+        if let Some(prev) = nat_guests.insert(n.guest, entry.clone()) {
+            return Err(entry_err(entry, format!("guest {} already has a 1:1 NAT ({prev})", n.guest)));
+        }
+        out.nats.push(NatPair { public, guest: n.guest });
+    }
+
+    let mut claimed: BTreeMap<(Ipv4Addr, Proto, u16), String> = BTreeMap::new();
+    for f in &policy.forwards {
+        let entry = f.label();
+        let net = network_of(f.to, &entry)?;
+        let publics: Vec<Ipv4Addr> = if f.on.is_empty() {
+            let Some(uplink) = &net.uplink else {
+                return Err(entry_err(
+                    entry,
+                    "no default route to find the public addresses; set `on`".into(),
+                ));
+            };
+            facts
+                .interfaces
+                .get(uplink)
+                .into_iter()
+                .flatten()
+                .map(|a| a.net.addr())
+                .filter(|a| !nat_publics.contains_key(a))
+                .collect()
+        } else {
+            let mut v = Vec::new();
+            for l in &f.on {
+                match l {
+                    Listen::Addr(a) => {
+                        check_public(*a, &entry)?;
+                        v.push(*a);
+                    }
+                    Listen::Label(lb) => v.push(facts.label(lb).ok_or_else(|| {
+                        entry_err(
+                            entry.clone(),
+                            format!("no address labelled `{lb}` (labels: {})", list_or_none(&facts.labels())),
+                        )
+                    })?),
+                    Listen::Interface(i) => {
+                        let addrs = facts.interfaces.get(i).ok_or_else(|| {
+                            let existing: Vec<&str> = facts.interfaces.keys().map(String::as_str).collect();
+                            entry_err(
+                                entry.clone(),
+                                format!("no interface named `{i}` (interfaces: {})", existing.join(", ")),
+                            )
+                        })?;
+                        v.extend(addrs.iter().map(|a| a.net.addr()));
+                    }
+                }
+            }
+            for a in &v {
+                if let Some(n) = nat_publics.get(a) {
+                    return Err(entry_err(
+                        entry,
+                        format!("{a} is the public address of {n} (1:1 NAT takes every port)"),
+                    ));
+                }
+            }
+            v
+        };
+        if publics.is_empty() {
+            return Err(entry_err(entry, "no public address to listen on".into()));
+        }
+        for public in publics {
+            for (proto, port, guest_port) in f.mappings() {
+                if let Some(prev) = claimed.insert((public, proto, port), entry.clone()) {
+                    if prev != entry {
+                        return Err(entry_err(
+                            entry,
+                            format!("{proto} {public}:{port} is already forwarded by {prev}"),
+                        ));
+                    }
+                }
+                out.forwards.push(ForwardElem { public, proto, port, guest: f.to, guest_port });
+            }
+        }
+    }
+    out.forwards.sort();
+    out.forwards.dedup();
+    out.nats.sort();
+    out.warnings = warnings;
+    Ok(out)
+}
+
+fn list_or_none<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The article's host: virbr0 192.168.122.1/24; eth0 .201 + .211 (eth0:0) + .212 (eth0:1).
+    pub(crate) fn article_host() -> HostFacts {
+        let addr = |a: &str, label: &str, secondary| HostAddr {
+            net: a.parse().unwrap(),
+            label: Some(label.to_string()),
+            secondary,
+        };
+        let mut f = HostFacts::default();
+        f.interfaces.insert(
+            "eth0".into(),
+            vec![
+                addr("192.168.1.201/24", "eth0", false),
+                addr("192.168.1.211/24", "eth0:0", true),
+                addr("192.168.1.212/24", "eth0:1", true),
+            ],
+        );
+        f.interfaces.insert("virbr0".into(), vec![addr("192.168.122.1/24", "virbr0", false)]);
+        f.interfaces.insert("lo".into(), vec![addr("127.0.0.1/8", "lo", false)]);
+        f.bridges.insert("virbr0".into(), vec!["192.168.122.0/24".parse().unwrap()]);
+        f.uplink = Some("eth0".into());
+        f
+    }
+
+    fn resolve_text(text: &str) -> Result<Resolved, ConfigError> {
+        resolve(&Policy::parse(text).unwrap(), &article_host(), false)
+    }
+
+    #[test]
+    fn forwards_default_to_the_uplinks_addresses_except_1to1_ones() {
+        let r = resolve_text(
+            "[[forward]]\nport = 8080\nto = \"192.168.122.42:80\"\n[[nat]]\npublic = \"eth0:0\"\nguest = \"192.168.122.41\"\n",
+        )
+        .unwrap();
+        let publics: Vec<String> = r.forwards.iter().map(|f| f.public.to_string()).collect();
+        assert_eq!(publics, ["192.168.1.201", "192.168.1.212"]);
+        assert_eq!(
+            r.nats,
+            vec![NatPair {
+                public: "192.168.1.211".parse().unwrap(),
+                guest: "192.168.122.41".parse().unwrap()
+            }]
+        );
+        assert_eq!(r.networks[0].subnet.to_string(), "192.168.122.0/24");
+        assert_eq!(r.networks[0].uplink_addr, Some("192.168.1.201".parse().unwrap()));
+    }
+
+    #[test]
+    fn host_dependent_errors_name_the_entry() {
+        let e = resolve_text("[[forward]]\nport = 80\nto = \"10.1.1.1\"\n").unwrap_err().to_string();
+        assert!(
+            e.contains("forward #1") && e.contains("outside every network") && e.contains("192.168.122.0/24"),
+            "{e}"
+        );
+        let e = resolve_text("[[nat]]\npublic = \"eth0:7\"\nguest = \"192.168.122.41\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("eth0:7") && e.contains("eth0:0, eth0:1"), "{e}");
+        let e = resolve_text("[[network]]\nbridge = \"virbr9\"\n").unwrap_err().to_string();
+        assert!(e.contains("virbr9") && e.contains("bridges: virbr0"), "{e}");
+        let e = resolve_text(
+            "[[forward]]\nport = 80\nto = \"192.168.122.41\"\n[[forward]]\nport = [79, 80]\nto = \"192.168.122.42\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("forward #2") && e.contains("already forwarded by forward #1"), "{e}");
+        let e = resolve_text(
+            "[[nat]]\npublic = \"192.168.1.211\"\nguest = \"192.168.122.41\"\n[[forward]]\nport = 80\nto = \"192.168.122.42\"\non = \"eth0:0\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("1:1 NAT"), "{e}");
+    }
+
+    #[test]
+    fn a_public_address_the_host_lacks_warns_or_fails_when_strict() {
+        let text = "[[forward]]\nport = 80\nto = \"192.168.122.41\"\non = \"192.168.1.99\"\n";
+        let r = resolve_text(text).unwrap();
+        assert_eq!(r.warnings.len(), 1);
+        assert!(r.warnings[0].contains("192.168.1.99"));
+        let e = resolve(&Policy::parse(text).unwrap(), &article_host(), true).unwrap_err();
+        assert!(e.to_string().contains("no address 192.168.1.99"));
+    }
+}
