@@ -1,3 +1,7 @@
-//! The `natkeeper` binary (in progress).
+//! The `natkeeper` binary: everything is in [`natkeeper_cli::run`].
 
-fn main() {}
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    natkeeper_cli::main_with(std::env::args_os())
+}

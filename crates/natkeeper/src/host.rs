@@ -19,6 +19,7 @@ use crate::names::TABLE;
 use crate::plan::{Change, Plan, plan_table};
 use crate::resolve::{HostFacts, Resolved, resolve};
 use crate::sites::hole_sites;
+use crate::status::{Status, status};
 
 /// How many times `apply` re-reads and re-plans when another writer commits in between.
 pub const APPLY_ATTEMPTS: u32 = 8;
@@ -129,6 +130,11 @@ impl Host {
             }
         }
         Err(Error::Contended(APPLY_ATTEMPTS))
+    }
+
+    /// natkeeper's forwards, 1:1 NATs and holes as the kernel holds them, with live counters.
+    pub fn status(&mut self) -> Result<Status, Error> {
+        Ok(status(&Ruleset::read(&mut self.nft, Family::Ip)?))
     }
 
     /// Removes natkeeper's table and its holes — nothing else.

@@ -19,8 +19,10 @@ pub mod names;
 pub mod plan;
 pub mod resolve;
 pub mod sites;
+pub mod status;
 
 pub use config::{ConfigError, Policy};
 pub use host::{Applied, Error, Host, Options};
 pub use plan::{Change, Plan};
 pub use resolve::{HostFacts, Resolved};
+pub use status::Status;

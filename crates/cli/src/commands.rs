@@ -1,0 +1,137 @@
+//! The commands: each loads what it needs, calls the library, prints.
+
+use std::fmt::Write as _;
+
+use natkeeper::{Host, Options, Policy, Status};
+
+use crate::args::{Cli, Command, ConfigArg};
+use crate::output::{print, print_json};
+use crate::{EXIT_DRIFT, EXIT_OK, Failure};
+
+/// Runs the parsed command; returns the exit code.
+pub(crate) fn run(cli: &Cli) -> Result<u8, Failure> {
+    match &cli.command {
+        Command::Plan { config, check, json } => plan(config, *check, *json),
+        Command::Apply { config } => apply(config, cli.quiet),
+        Command::Status { json, check } => status(*json, *check),
+        Command::Delete => delete(cli.quiet),
+    }
+}
+
+fn load(config: &ConfigArg) -> Result<(Policy, Options), Failure> {
+    let policy = Policy::load(&config.path).map_err(Failure::usage)?;
+    Ok((policy, Options { strict: config.strict }))
+}
+
+fn host() -> Result<Host, Failure> {
+    Ok(Host::open()?)
+}
+
+fn plan(config: &ConfigArg, check: bool, json: bool) -> Result<u8, Failure> {
+    let (policy, opts) = load(config)?;
+    let (plan, resolved) = host()?.plan(&policy, &opts)?;
+    for w in &resolved.warnings {
+        tracing::warn!("{w}");
+    }
+    if json {
+        let lines: Vec<String> = plan
+            .changes
+            .iter()
+            .flat_map(|c| c.to_string().lines().map(str::to_string).collect::<Vec<_>>())
+            .collect();
+        print_json(&serde_json::json!({ "generation": plan.generation, "changes": lines }))?;
+    } else if plan.is_empty() {
+        print("nothing to do: the kernel matches the configuration\n")?;
+    } else {
+        print(&plan.to_string())?;
+    }
+    Ok(if check && !plan.is_empty() { EXIT_DRIFT } else { EXIT_OK })
+}
+
+fn apply(config: &ConfigArg, quiet: bool) -> Result<u8, Failure> {
+    let (policy, opts) = load(config)?;
+    let applied = host()?.apply(&policy, &opts)?;
+    for w in &applied.warnings {
+        tracing::warn!("{w}");
+    }
+    if quiet {
+        return Ok(EXIT_OK);
+    }
+    let mut out = String::new();
+    if applied.enabled_ip_forward {
+        out.push_str("turned on net.ipv4.ip_forward (forwards and 1:1 NAT need it)\n");
+    }
+    if applied.plan.is_empty() {
+        out.push_str("nothing to do: the kernel matches the configuration\n");
+    } else {
+        out.push_str(&applied.plan.to_string());
+        let n = applied.plan.changes.len();
+        let _ = writeln!(out, "applied {n} change{} in one transaction", if n == 1 { "" } else { "s" });
+    }
+    print(&out)?;
+    Ok(EXIT_OK)
+}
+
+fn status(json: bool, check: bool) -> Result<u8, Failure> {
+    let s = host()?.status()?;
+    if json {
+        print_json(&s)?;
+    } else {
+        print(&render_status(&s))?;
+    }
+    Ok(if check && !s.unprotected.is_empty() { EXIT_DRIFT } else { EXIT_OK })
+}
+
+fn render_status(s: &Status) -> String {
+    let mut out = String::new();
+    if !s.table {
+        out.push_str("table ip natkeeper: absent (run `natkeeper apply`)\n");
+    }
+    if !s.forwards.is_empty() {
+        out.push_str("forwards:\n");
+        for f in &s.forwards {
+            let _ = writeln!(
+                out,
+                "  {} {}:{} -> {}:{}  {} connections, {} bytes",
+                f.proto, f.public, f.port, f.guest, f.guest_port, f.counters.packets, f.counters.bytes
+            );
+        }
+    }
+    if !s.nats.is_empty() {
+        out.push_str("1:1 nat:\n");
+        for n in &s.nats {
+            let _ = writeln!(
+                out,
+                "  {} <-> {}  in: {} connections, out: {} connections",
+                n.public, n.guest, n.inbound.packets, n.outbound.packets
+            );
+        }
+    }
+    if !s.holes.is_empty() {
+        out.push_str("holes:\n");
+        for h in &s.holes {
+            let state = if h.effective { "effective" } else { "INEFFECTIVE: below a rule that rejects" };
+            let _ = writeln!(
+                out,
+                "  {} #{} \"{}\": {state}, {} packets",
+                h.chain, h.position, h.comment, h.counters.packets
+            );
+        }
+    }
+    for u in &s.unprotected {
+        let _ = writeln!(out, "warning: {u} rejects natkeeper's connections and has no effective hole");
+    }
+    out
+}
+
+fn delete(quiet: bool) -> Result<u8, Failure> {
+    let plan = host()?.delete()?;
+    if !quiet {
+        if plan.is_empty() {
+            print("nothing of natkeeper's is in the kernel\n")?;
+        } else {
+            print(&plan.to_string())?;
+        }
+    }
+    Ok(EXIT_OK)
+}
