@@ -65,4 +65,14 @@ pub enum Command {
     },
     /// Remove natkeeper's table and holes (nothing else).
     Delete,
+    /// Apply, then keep the rules in place: repair within milliseconds whenever libvirt,
+    /// iptables-restore, firewalld or anyone else rewrites the firewall. SIGHUP re-reads the
+    /// configuration; SIGTERM/SIGINT exit, leaving the rules in place.
+    Watch {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// On exit, remove natkeeper's table and holes.
+        #[arg(long)]
+        cleanup_on_exit: bool,
+    },
 }

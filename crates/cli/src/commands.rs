@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use natkeeper::{Host, Options, Policy, Status};
+use natkeeper::{Host, Mode, Options, Policy, Status};
 
 use crate::args::{Cli, Command, ConfigArg};
 use crate::output::{print, print_json};
@@ -15,12 +15,14 @@ pub(crate) fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Apply { config } => apply(config, cli.quiet),
         Command::Status { json, check } => status(*json, *check),
         Command::Delete => delete(cli.quiet),
+        Command::Watch { config, cleanup_on_exit } => watch(config, *cleanup_on_exit),
     }
 }
 
 fn load(config: &ConfigArg) -> Result<(Policy, Options), Failure> {
     let policy = Policy::load(&config.path).map_err(Failure::usage)?;
-    Ok((policy, Options { strict: config.strict }))
+    let mode = if config.strict { Mode::Strict } else { Mode::Normal };
+    Ok((policy, Options { mode }))
 }
 
 fn host() -> Result<Host, Failure> {
@@ -132,6 +134,43 @@ fn delete(quiet: bool) -> Result<u8, Failure> {
         } else {
             print(&plan.to_string())?;
         }
+    }
+    Ok(EXIT_OK)
+}
+
+fn watch(config: &ConfigArg, cleanup_on_exit: bool) -> Result<u8, Failure> {
+    use natkeeper::{Control, WatchOptions, Watcher};
+    use signal_hook::low_level::pipe;
+
+    let (policy, _) = load(config)?;
+    let control = Control::new().map_err(|e| Failure::from(anyhow::Error::from(e)))?;
+    let (stop, reload, waker) = control.handles().map_err(|e| Failure::from(anyhow::Error::from(e)))?;
+    let register = || -> std::io::Result<()> {
+        for sig in [libc::SIGTERM, libc::SIGINT] {
+            signal_hook::flag::register(sig, stop.clone())?;
+            pipe::register(sig, waker.try_clone()?)?;
+        }
+        signal_hook::flag::register(libc::SIGHUP, reload.clone())?;
+        pipe::register(libc::SIGHUP, waker.try_clone()?)?;
+        Ok(())
+    };
+    register()
+        .map_err(|e| Failure::from(anyhow::Error::from(e).context("cannot install signal handlers")))?;
+
+    let path = config.path.clone();
+    let mut watcher = Watcher::new(policy, move || Policy::load(&path), WatchOptions::default())?;
+    tracing::info!("watching (config {})", config.path.display());
+    let stats = watcher.run(&control)?;
+    tracing::info!(
+        "stopping: {} checks, {} repairs, {} foreign changes, {} overruns",
+        stats.checks,
+        stats.repairs,
+        stats.foreign_events,
+        stats.overruns
+    );
+    if cleanup_on_exit {
+        let plan = host()?.delete()?;
+        tracing::info!("removed natkeeper's rules ({} changes)", plan.changes.len());
     }
     Ok(EXIT_OK)
 }

@@ -63,7 +63,8 @@ pub fn main_with<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    output::init_logging(cli.verbose, cli.quiet);
+    let chatty = matches!(cli.command, args::Command::Watch { .. });
+    output::init_logging(cli.verbose, cli.quiet, chatty);
     match commands::run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(f) if is_broken_pipe(&f.error) => ExitCode::from(EXIT_OK),

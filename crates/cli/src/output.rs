@@ -4,10 +4,12 @@ use std::io::Write;
 
 use tracing_subscriber::EnvFilter;
 
-/// Logs to stderr: warnings by default, `-v` debug, `-vv` trace, `-q` errors only; `RUST_LOG` wins.
-pub(crate) fn init_logging(verbose: u8, quiet: bool) {
+/// Logs to stderr: warnings by default (info for daemons: `chatty`), `-v` debug, `-vv` trace, `-q`
+/// errors only; `RUST_LOG` wins.
+pub(crate) fn init_logging(verbose: u8, quiet: bool, chatty: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
+        (false, 0) if chatty => "info",
         (false, 0) => "warn",
         (false, 1) => "debug",
         (false, _) => "trace",

@@ -17,7 +17,7 @@ use crate::desired::own_table;
 use crate::holes::{SiteInfo, plan_holes};
 use crate::names::TABLE;
 use crate::plan::{Change, Plan, plan_table};
-use crate::resolve::{HostFacts, Resolved, resolve};
+use crate::resolve::{HostFacts, Mode, Resolved, resolve};
 use crate::sites::hole_sites;
 use crate::status::{Status, status};
 
@@ -36,6 +36,9 @@ pub enum Error {
     /// rtnetlink failed.
     #[error(transparent)]
     Rtnl(#[from] natkeeper_rtnl::Error),
+    /// Waiting for events failed.
+    #[error("waiting for events: {0}")]
+    Io(#[from] std::io::Error),
     /// Another writer kept committing between our read and our commit.
     #[error("the ruleset kept changing: gave up after {0} attempts")]
     Contended(u32),
@@ -44,8 +47,8 @@ pub enum Error {
 /// Options of `plan` and `apply`.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// A public address the host does not have is an error, not a warning.
-    pub strict: bool,
+    /// How strictly names and addresses the host lacks are treated.
+    pub mode: Mode,
 }
 
 /// The result of `apply`.
@@ -86,7 +89,7 @@ impl Host {
 
     /// Resolves `policy` against the host as it is now.
     pub fn resolve(&mut self, policy: &Policy, opts: &Options) -> Result<Resolved, Error> {
-        Ok(resolve(policy, &self.facts()?, opts.strict)?)
+        Ok(resolve(policy, &self.facts()?, opts.mode)?)
     }
 
     /// What `apply` would change, without changing anything.

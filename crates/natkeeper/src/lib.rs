@@ -8,7 +8,8 @@
 //!   protocol and port, so a packet's cost does not grow with the number of forwards);
 //! * [`holes`] and [`sites`]: the accept rules placed ahead of other tables' rejects;
 //! * [`plan`]: the difference with the kernel, as typed changes and one transaction;
-//! * [`Host`]: discover, plan, apply (with retries), delete — no process is ever spawned.
+//! * [`Host`]: discover, plan, apply (with retries), delete — no process is ever spawned;
+//! * [`watch`]: keeps it all in place while others rewrite the firewall.
 
 pub mod config;
 pub mod desired;
@@ -20,9 +21,11 @@ pub mod plan;
 pub mod resolve;
 pub mod sites;
 pub mod status;
+pub mod watch;
 
 pub use config::{ConfigError, Policy};
 pub use host::{Applied, Error, Host, Options};
 pub use plan::{Change, Plan};
-pub use resolve::{HostFacts, Resolved};
+pub use resolve::{HostFacts, Mode, Resolved};
 pub use status::Status;
+pub use watch::{Control, WatchOptions, WatchStats, Watcher};

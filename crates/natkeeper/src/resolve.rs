@@ -11,7 +11,9 @@ use std::net::{IpAddr, Ipv4Addr};
 use ipnet::Ipv4Net;
 use natkeeper_rtnl::{Family, Snapshot};
 
-use crate::config::{ConfigError, Egress, HostProtection, Listen, Network, Policy, Proto, Public};
+use crate::config::{
+    ConfigError, Egress, Forward, HostProtection, Listen, Network, OneToOne, Policy, Proto, Public,
+};
 
 /// What resolution needs to know about the host, read from an rtnetlink snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -153,10 +155,32 @@ impl Resolved {
     }
 }
 
-/// Resolves `policy` against `facts`. With `strict`, warnings are errors.
-pub fn resolve(policy: &Policy, facts: &HostFacts, strict: bool) -> Result<Resolved, ConfigError> {
+/// How strictly [`resolve`] treats what the host lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// Entries that cannot be resolved are errors; a public address the host lacks is a warning.
+    #[default]
+    Normal,
+    /// A public address the host lacks is an error too.
+    Strict,
+    /// Entries that cannot be resolved (a bridge or an address label that is gone) are skipped with a
+    /// warning, so the rest keeps working — what `watch` needs while libvirt recreates a bridge or an
+    /// address is briefly missing.
+    Lenient,
+}
+
+/// Resolves `policy` against `facts` in `mode`.
+pub fn resolve(policy: &Policy, facts: &HostFacts, mode: Mode) -> Result<Resolved, ConfigError> {
     let mut out = Resolved { host: policy.host.clone(), ..Resolved::default() };
-    let entry_err = |entry: String, reason: String| ConfigError::Entry { entry, reason };
+    let mut warnings = Vec::new();
+    let skip = |e: ConfigError, warnings: &mut Vec<String>| -> Result<(), ConfigError> {
+        if mode == Mode::Lenient {
+            warnings.push(format!("skipped: {e}"));
+            Ok(())
+        } else {
+            Err(e)
+        }
+    };
 
     // Networks: declared, or every bridge with an IPv4 subnet.
     let declared: Vec<Network> = if policy.networks.is_empty() {
@@ -175,187 +199,60 @@ pub fn resolve(policy: &Policy, facts: &HostFacts, strict: bool) -> Result<Resol
     } else {
         policy.networks.clone()
     };
-    for Network { name, bridge, subnet, uplink, egress } in declared {
-        let entry = format!("network `{name}`");
-        let subnet = match subnet {
-            Some(s) => s,
-            None => {
-                let Some(subnets) = facts.bridges.get(&bridge) else {
-                    let existing: Vec<&str> = facts.bridges.keys().map(String::as_str).collect();
-                    return Err(entry_err(
-                        entry,
-                        format!("no bridge named `{bridge}` (bridges: {})", list_or_none(&existing)),
-                    ));
-                };
-                match subnets.as_slice() {
-                    [s] => *s,
-                    [] => {
-                        return Err(entry_err(
-                            entry,
-                            format!("bridge {bridge} has no IPv4 address; set `subnet` in the configuration"),
-                        ));
-                    }
-                    many => {
-                        let all: Vec<String> = many.iter().map(ToString::to_string).collect();
-                        return Err(entry_err(
-                            entry,
-                            format!("bridge {bridge} has several subnets ({}); set `subnet`", all.join(", ")),
-                        ));
-                    }
-                }
-            }
-        };
-        let uplink = uplink.or_else(|| facts.uplink.clone());
-        if let Some(u) = &uplink {
-            if !facts.interfaces.contains_key(u) {
-                let existing: Vec<&str> = facts.interfaces.keys().map(String::as_str).collect();
-                return Err(entry_err(
-                    entry,
-                    format!("no interface named `{u}` (interfaces: {})", existing.join(", ")),
-                ));
-            }
+    for n in declared {
+        match network(n, facts) {
+            Ok(n) => out.networks.push(n),
+            Err(e) => skip(e, &mut warnings)?,
         }
-        let uplink_addr = uplink
-            .as_ref()
-            .and_then(|u| facts.interfaces.get(u))
-            .and_then(|addrs| addrs.iter().find(|a| !a.secondary).or(addrs.first()))
-            .map(|a| a.net.addr());
-        if matches!(egress, Egress::Masquerade | Egress::Snat) && uplink.is_none() {
-            return Err(entry_err(
-                entry,
-                "egress NAT needs an uplink: there is no default route; set `uplink`".into(),
-            ));
-        }
-        if egress == Egress::Snat && uplink_addr.is_none() {
-            return Err(entry_err(
-                entry,
-                format!(
-                    "egress = \"snat\" needs an IPv4 address on {}",
-                    uplink.as_deref().unwrap_or("the uplink")
-                ),
-            ));
-        }
-        out.networks.push(ResolvedNetwork { name, bridge, subnet, uplink, uplink_addr, egress });
     }
 
-    let network_of = |guest: Ipv4Addr, entry: &str| -> Result<&ResolvedNetwork, ConfigError> {
-        out.networks.iter().find(|n| n.subnet.contains(&guest)).ok_or_else(|| {
-            let nets: Vec<String> =
-                out.networks.iter().map(|n| format!("{} {}", n.bridge, n.subnet)).collect();
-            entry_err(
-                entry.to_string(),
-                format!("guest {guest} is outside every network's subnet ({})", list_or_none(&nets)),
-            )
-        })
-    };
-    let mut warnings = Vec::new();
-    let mut check_public = |addr: Ipv4Addr, entry: &str| -> Result<(), ConfigError> {
-        if facts.has_addr(addr) {
-            return Ok(());
-        }
-        let msg = format!("{entry}: the host has no address {addr}");
-        if strict {
-            return Err(entry_err(entry.to_string(), format!("the host has no address {addr}")));
-        }
-        warnings.push(msg);
-        Ok(())
-    };
-
     // 1:1 NATs first: their public addresses are kept out of forwards' default addresses.
-    let mut nat_publics = BTreeMap::new();
-    let mut nat_guests = BTreeMap::new();
+    let mut nat_publics: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
+    let mut nat_guests: BTreeMap<Ipv4Addr, String> = BTreeMap::new();
     for n in &policy.nats {
-        let entry = n.label();
-        let public = match &n.public {
-            Public::Addr(a) => *a,
-            Public::Label(l) => facts.label(l).ok_or_else(|| {
-                entry_err(
-                    entry.clone(),
-                    format!("no address labelled `{l}` (labels: {})", list_or_none(&facts.labels())),
-                )
-            })?,
-        };
-        check_public(public, &entry)?;
-        network_of(n.guest, &entry)?;
-        if let Some(prev) = nat_publics.insert(public, entry.clone()) {
-            return Err(entry_err(entry, format!("public address {public} is already used by {prev}")));
+        let r = one_to_one(n, facts, &out.networks, mode, &mut warnings).and_then(|pair| {
+            let entry = n.label();
+            if let Some(prev) = nat_publics.get(&pair.public) {
+                return Err(entry_err(
+                    entry,
+                    format!("public address {} is already used by {prev}", pair.public),
+                ));
+            }
+            if let Some(prev) = nat_guests.get(&pair.guest) {
+                return Err(entry_err(entry, format!("guest {} already has a 1:1 NAT ({prev})", pair.guest)));
+            }
+            nat_publics.insert(pair.public, entry.clone());
+            nat_guests.insert(pair.guest, entry);
+            Ok(pair)
+        });
+        match r {
+            Ok(pair) => out.nats.push(pair),
+            Err(e) => skip(e, &mut warnings)?,
         }
-        if let Some(prev) = nat_guests.insert(n.guest, entry.clone()) {
-            return Err(entry_err(entry, format!("guest {} already has a 1:1 NAT ({prev})", n.guest)));
-        }
-        out.nats.push(NatPair { public, guest: n.guest });
     }
 
     let mut claimed: BTreeMap<(Ipv4Addr, Proto, u16), String> = BTreeMap::new();
     for f in &policy.forwards {
-        let entry = f.label();
-        let net = network_of(f.to, &entry)?;
-        let publics: Vec<Ipv4Addr> = if f.on.is_empty() {
-            let Some(uplink) = &net.uplink else {
-                return Err(entry_err(
-                    entry,
-                    "no default route to find the public addresses; set `on`".into(),
-                ));
-            };
-            facts
-                .interfaces
-                .get(uplink)
-                .into_iter()
-                .flatten()
-                .map(|a| a.net.addr())
-                .filter(|a| !nat_publics.contains_key(a))
-                .collect()
-        } else {
-            let mut v = Vec::new();
-            for l in &f.on {
-                match l {
-                    Listen::Addr(a) => {
-                        check_public(*a, &entry)?;
-                        v.push(*a);
-                    }
-                    Listen::Label(lb) => v.push(facts.label(lb).ok_or_else(|| {
-                        entry_err(
-                            entry.clone(),
-                            format!("no address labelled `{lb}` (labels: {})", list_or_none(&facts.labels())),
-                        )
-                    })?),
-                    Listen::Interface(i) => {
-                        let addrs = facts.interfaces.get(i).ok_or_else(|| {
-                            let existing: Vec<&str> = facts.interfaces.keys().map(String::as_str).collect();
-                            entry_err(
-                                entry.clone(),
-                                format!("no interface named `{i}` (interfaces: {})", existing.join(", ")),
-                            )
-                        })?;
-                        v.extend(addrs.iter().map(|a| a.net.addr()));
-                    }
-                }
-            }
-            for a in &v {
-                if let Some(n) = nat_publics.get(a) {
-                    return Err(entry_err(
-                        entry,
-                        format!("{a} is the public address of {n} (1:1 NAT takes every port)"),
-                    ));
-                }
-            }
-            v
-        };
-        if publics.is_empty() {
-            return Err(entry_err(entry, "no public address to listen on".into()));
-        }
-        for public in publics {
-            for (proto, port, guest_port) in f.mappings() {
-                if let Some(prev) = claimed.insert((public, proto, port), entry.clone()) {
-                    if prev != entry {
+        let r = forward(f, facts, &out.networks, &nat_publics, mode, &mut warnings).and_then(|elems| {
+            let entry = f.label();
+            for e in &elems {
+                if let Some(prev) = claimed.get(&(e.public, e.proto, e.port)) {
+                    if *prev != entry {
                         return Err(entry_err(
                             entry,
-                            format!("{proto} {public}:{port} is already forwarded by {prev}"),
+                            format!("{} {}:{} is already forwarded by {prev}", e.proto, e.public, e.port),
                         ));
                     }
                 }
-                out.forwards.push(ForwardElem { public, proto, port, guest: f.to, guest_port });
             }
+            for e in &elems {
+                claimed.insert((e.public, e.proto, e.port), entry.clone());
+            }
+            Ok(elems)
+        });
+        match r {
+            Ok(elems) => out.forwards.extend(elems),
+            Err(e) => skip(e, &mut warnings)?,
         }
     }
     out.forwards.sort();
@@ -363,6 +260,200 @@ pub fn resolve(policy: &Policy, facts: &HostFacts, strict: bool) -> Result<Resol
     out.nats.sort();
     out.warnings = warnings;
     Ok(out)
+}
+
+fn entry_err(entry: String, reason: String) -> ConfigError {
+    ConfigError::Entry { entry, reason }
+}
+
+fn network(n: Network, facts: &HostFacts) -> Result<ResolvedNetwork, ConfigError> {
+    let Network { name, bridge, subnet, uplink, egress } = n;
+    let entry = format!("network `{name}`");
+    let subnet = match subnet {
+        Some(s) => s,
+        None => {
+            let Some(subnets) = facts.bridges.get(&bridge) else {
+                let existing: Vec<&str> = facts.bridges.keys().map(String::as_str).collect();
+                return Err(entry_err(
+                    entry,
+                    format!("no bridge named `{bridge}` (bridges: {})", list_or_none(&existing)),
+                ));
+            };
+            match subnets.as_slice() {
+                [s] => *s,
+                [] => {
+                    return Err(entry_err(
+                        entry,
+                        format!("bridge {bridge} has no IPv4 address; set `subnet` in the configuration"),
+                    ));
+                }
+                many => {
+                    let all: Vec<String> = many.iter().map(ToString::to_string).collect();
+                    return Err(entry_err(
+                        entry,
+                        format!("bridge {bridge} has several subnets ({}); set `subnet`", all.join(", ")),
+                    ));
+                }
+            }
+        }
+    };
+    let uplink = uplink.or_else(|| facts.uplink.clone());
+    if let Some(u) = &uplink {
+        if !facts.interfaces.contains_key(u) {
+            let existing: Vec<&str> = facts.interfaces.keys().map(String::as_str).collect();
+            return Err(entry_err(
+                entry,
+                format!("no interface named `{u}` (interfaces: {})", existing.join(", ")),
+            ));
+        }
+    }
+    let uplink_addr = uplink
+        .as_ref()
+        .and_then(|u| facts.interfaces.get(u))
+        .and_then(|addrs| addrs.iter().find(|a| !a.secondary).or(addrs.first()))
+        .map(|a| a.net.addr());
+    if matches!(egress, Egress::Masquerade | Egress::Snat) && uplink.is_none() {
+        return Err(entry_err(
+            entry,
+            "egress NAT needs an uplink: there is no default route; set `uplink`".into(),
+        ));
+    }
+    if egress == Egress::Snat && uplink_addr.is_none() {
+        return Err(entry_err(
+            entry,
+            format!(
+                "egress = \"snat\" needs an IPv4 address on {}",
+                uplink.as_deref().unwrap_or("the uplink")
+            ),
+        ));
+    }
+    Ok(ResolvedNetwork { name, bridge, subnet, uplink, uplink_addr, egress })
+}
+
+fn network_of<'a>(
+    nets: &'a [ResolvedNetwork],
+    guest: Ipv4Addr,
+    entry: &str,
+) -> Result<&'a ResolvedNetwork, ConfigError> {
+    nets.iter().find(|n| n.subnet.contains(&guest)).ok_or_else(|| {
+        let all: Vec<String> = nets.iter().map(|n| format!("{} {}", n.bridge, n.subnet)).collect();
+        entry_err(
+            entry.to_string(),
+            format!("guest {guest} is outside every network's subnet ({})", list_or_none(&all)),
+        )
+    })
+}
+
+/// A public address must be the host's; without it the entry works only if the address comes later.
+fn check_public(
+    addr: Ipv4Addr,
+    entry: &str,
+    facts: &HostFacts,
+    mode: Mode,
+    warnings: &mut Vec<String>,
+) -> Result<(), ConfigError> {
+    if facts.has_addr(addr) {
+        return Ok(());
+    }
+    if mode == Mode::Strict {
+        return Err(entry_err(entry.to_string(), format!("the host has no address {addr}")));
+    }
+    warnings.push(format!("{entry}: the host has no address {addr}"));
+    Ok(())
+}
+
+fn label(facts: &HostFacts, l: &str, entry: &str) -> Result<Ipv4Addr, ConfigError> {
+    facts.label(l).ok_or_else(|| {
+        entry_err(
+            entry.to_string(),
+            format!("no address labelled `{l}` (labels: {})", list_or_none(&facts.labels())),
+        )
+    })
+}
+
+fn one_to_one(
+    n: &OneToOne,
+    facts: &HostFacts,
+    nets: &[ResolvedNetwork],
+    mode: Mode,
+    warnings: &mut Vec<String>,
+) -> Result<NatPair, ConfigError> {
+    let entry = n.label();
+    let public = match &n.public {
+        Public::Addr(a) => *a,
+        Public::Label(l) => label(facts, l, &entry)?,
+    };
+    check_public(public, &entry, facts, mode, warnings)?;
+    network_of(nets, n.guest, &entry)?;
+    Ok(NatPair { public, guest: n.guest })
+}
+
+fn forward(
+    f: &Forward,
+    facts: &HostFacts,
+    nets: &[ResolvedNetwork],
+    nat_publics: &BTreeMap<Ipv4Addr, String>,
+    mode: Mode,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<ForwardElem>, ConfigError> {
+    let entry = f.label();
+    let net = network_of(nets, f.to, &entry)?;
+    let publics: Vec<Ipv4Addr> = if f.on.is_empty() {
+        let Some(uplink) = &net.uplink else {
+            return Err(entry_err(entry, "no default route to find the public addresses; set `on`".into()));
+        };
+        facts
+            .interfaces
+            .get(uplink)
+            .into_iter()
+            .flatten()
+            .map(|a| a.net.addr())
+            .filter(|a| !nat_publics.contains_key(a))
+            .collect()
+    } else {
+        let mut v = Vec::new();
+        for l in &f.on {
+            match l {
+                Listen::Addr(a) => {
+                    check_public(*a, &entry, facts, mode, warnings)?;
+                    v.push(*a);
+                }
+                Listen::Label(lb) => v.push(label(facts, lb, &entry)?),
+                Listen::Interface(i) => {
+                    let addrs = facts.interfaces.get(i).ok_or_else(|| {
+                        let existing: Vec<&str> = facts.interfaces.keys().map(String::as_str).collect();
+                        entry_err(
+                            entry.clone(),
+                            format!("no interface named `{i}` (interfaces: {})", existing.join(", ")),
+                        )
+                    })?;
+                    v.extend(addrs.iter().map(|a| a.net.addr()));
+                }
+            }
+        }
+        if let Some((a, n)) = v.iter().find_map(|a| nat_publics.get(a).map(|n| (a, n))) {
+            return Err(entry_err(
+                entry,
+                format!("{a} is the public address of {n} (1:1 NAT takes every port)"),
+            ));
+        }
+        v
+    };
+    if publics.is_empty() {
+        return Err(entry_err(entry, "no public address to listen on".into()));
+    }
+    Ok(publics
+        .into_iter()
+        .flat_map(|public| {
+            f.mappings().map(move |(proto, port, guest_port)| ForwardElem {
+                public,
+                proto,
+                port,
+                guest: f.to,
+                guest_port,
+            })
+        })
+        .collect())
 }
 
 fn list_or_none<S: AsRef<str>>(items: &[S]) -> String {
@@ -401,7 +492,7 @@ mod tests {
     }
 
     fn resolve_text(text: &str) -> Result<Resolved, ConfigError> {
-        resolve(&Policy::parse(text).unwrap(), &article_host(), false)
+        resolve(&Policy::parse(text).unwrap(), &article_host(), Mode::Normal)
     }
 
     #[test]
@@ -456,7 +547,15 @@ mod tests {
         let r = resolve_text(text).unwrap();
         assert_eq!(r.warnings.len(), 1);
         assert!(r.warnings[0].contains("192.168.1.99"));
-        let e = resolve(&Policy::parse(text).unwrap(), &article_host(), true).unwrap_err();
+        let e = resolve(&Policy::parse(text).unwrap(), &article_host(), Mode::Strict).unwrap_err();
         assert!(e.to_string().contains("no address 192.168.1.99"));
+    }
+
+    #[test]
+    fn lenient_mode_skips_what_the_host_lacks_and_keeps_the_rest() {
+        let text = "[[nat]]\npublic = \"eth0:7\"\nguest = \"192.168.122.41\"\n[[nat]]\npublic = \"eth0:1\"\nguest = \"192.168.122.42\"\n";
+        let r = resolve(&Policy::parse(text).unwrap(), &article_host(), Mode::Lenient).unwrap();
+        assert_eq!(r.nats.len(), 1);
+        assert!(r.warnings[0].contains("eth0:7"), "{:?}", r.warnings);
     }
 }

@@ -53,6 +53,13 @@ pub enum Event {
     Overrun,
     /// A message this crate does not decode (`NFT_MSG_*` number).
     Other(u8),
+    /// A message that did not decode; something changed, so treat it like an overrun.
+    Undecodable {
+        /// The `NFT_MSG_*` number.
+        msg: u8,
+        /// Why it did not decode.
+        error: DecodeError,
+    },
 }
 
 /// An event with the netlink port id of the socket whose commit caused it (0 for the kernel).
@@ -138,8 +145,18 @@ impl Events {
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
             Err(e) => return Err(e.into()),
         }
-        let decoded = parse_notifications(&self.buf)?;
-        self.queue.extend(decoded);
+        // One bad message must not end the stream: it becomes an event of its own.
+        for m in proto::messages(&self.buf) {
+            let Ok((h, body)) = m else {
+                self.queue.push_back(Notification { portid: 0, event: Event::Overrun });
+                break;
+            };
+            let Some(kind) = h.nft_msg() else { continue };
+            let event = proto::nft_attrs(body)
+                .and_then(|a| decode(kind, h.family, a))
+                .unwrap_or_else(|error| Event::Undecodable { msg: kind, error });
+            self.queue.push_back(Notification { portid: h.pid, event });
+        }
         Ok(())
     }
 }

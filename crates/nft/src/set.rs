@@ -271,8 +271,9 @@ impl Set {
         }
         s.table = field(table, "NFTA_SET_TABLE")?;
         s.name = field(name, "NFTA_SET_NAME")?;
+        // Delete notifications carry only the table and the name.
         s.key_type = key_type.unwrap_or(0);
-        s.key_len = field(key_len, "NFTA_SET_KEY_LEN")?;
+        s.key_len = key_len.unwrap_or(0);
         Ok(s)
     }
 }
