@@ -2,11 +2,12 @@
 //!
 //! 1. installs the oracles the tests run (`nft`, `iptables`, `ip`) when missing (Debian, as root);
 //! 2. unit, integration and lab tests of the whole workspace (`cargo test --workspace`); the
-//!    namespace tests need root and create every namespace they use.
+//!    namespace tests need root and create every namespace they use;
+//! 3. the VM tests (`cargo xtask vmtest`): real QEMU guests on a real libvirt `virbr0`.
 
 use std::process::Command;
 
-use crate::deps;
+use crate::{deps, vmtest};
 
 /// The Debian packages the namespace tests run as oracles and to build test networks.
 const TEST_DEPS: &[(&str, &str)] =
@@ -21,5 +22,5 @@ pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     deps::run(Command::new(&cargo).args(["test", "--workspace", "--all-targets"]))?;
     deps::run(Command::new(&cargo).args(["test", "--workspace", "--doc"]))?;
-    Ok(())
+    vmtest::run(&[])
 }
