@@ -65,6 +65,33 @@ pub enum Command {
     },
     /// Remove natkeeper's table and holes (nothing else).
     Delete,
+    /// Show the host as natkeeper sees it: bridges and guests, uplink and its addresses (eth0:0...),
+    /// sysctls, and the firewall landscape (libvirt's backend, Docker, firewalld, what rejects).
+    Discover {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain what would stop forwarded traffic on this host, and how to fix it.
+    Doctor {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// iptables-restore without forking iptables: the same options and files, one atomic transaction.
+    #[command(name = "iptables-restore", disable_help_flag = true)]
+    IptablesRestore {
+        /// The arguments of iptables-restore: [-c] [-n|--noflush] [-t|--test] [-T TABLE] [FILE].
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// iptables-save without forking iptables: the same options, the same text.
+    #[command(name = "iptables-save", disable_help_flag = true)]
+    IptablesSave {
+        /// The arguments of iptables-save: [-c] [-t TABLE] [-f FILE].
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Apply, then keep the rules in place: repair within milliseconds whenever libvirt,
     /// iptables-restore, firewalld or anyone else rewrites the firewall. SIGHUP re-reads the
     /// configuration; SIGTERM/SIGINT exit, leaving the rules in place.

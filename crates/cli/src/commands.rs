@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use natkeeper::{Host, Mode, Options, Policy, Status};
+use natkeeper::{Discovery, Host, Mode, Options, Policy, Severity, Status};
 
 use crate::args::{Cli, Command, ConfigArg};
 use crate::output::{print, print_json};
@@ -15,7 +15,11 @@ pub(crate) fn run(cli: &Cli) -> Result<u8, Failure> {
         Command::Apply { config } => apply(config, cli.quiet),
         Command::Status { json, check } => status(*json, *check),
         Command::Delete => delete(cli.quiet),
+        Command::Discover { json } => discover(*json),
+        Command::Doctor { json } => doctor(*json),
         Command::Watch { config, cleanup_on_exit } => watch(config, *cleanup_on_exit),
+        Command::IptablesRestore { args } => crate::iptables::restore(args),
+        Command::IptablesSave { args } => crate::iptables::save(args),
     }
 }
 
@@ -173,4 +177,29 @@ fn watch(config: &ConfigArg, cleanup_on_exit: bool) -> Result<u8, Failure> {
         tracing::info!("removed natkeeper's rules ({} changes)", plan.changes.len());
     }
     Ok(EXIT_OK)
+}
+
+fn discover(json: bool) -> Result<u8, Failure> {
+    let d = Discovery::read().map_err(|e| Failure::from(anyhow::Error::from(e)))?;
+    if json {
+        print_json(&d)?;
+    } else {
+        print(&d.to_string())?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn doctor(json: bool) -> Result<u8, Failure> {
+    let d = Discovery::read().map_err(|e| Failure::from(anyhow::Error::from(e)))?;
+    let findings = natkeeper::doctor(&d);
+    if json {
+        print_json(&findings)?;
+    } else if findings.is_empty() {
+        print("nothing found that would stop forwarded traffic\n")?;
+    } else {
+        let text: String = findings.iter().map(|f| format!("{f}\n")).collect();
+        print(&text)?;
+    }
+    let errors = findings.iter().any(|f| f.severity == Severity::Error);
+    Ok(if errors { crate::EXIT_DRIFT } else { EXIT_OK })
 }

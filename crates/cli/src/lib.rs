@@ -6,6 +6,7 @@
 
 mod args;
 mod commands;
+mod iptables;
 mod output;
 
 use std::ffi::OsString;

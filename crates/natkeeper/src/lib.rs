@@ -3,6 +3,7 @@
 //! transaction, and kept in place.
 //!
 //! * [`config`]: the TOML policy ([`Policy`]), checked on its own;
+//! * [`discover`]: the host's bridges, uplink, addresses and firewall landscape, and `doctor`;
 //! * [`resolve`]: the policy against the host (bridges, labels, uplink) → [`Resolved`];
 //! * [`desired`]: natkeeper's own table for a resolved policy (maps keyed on public address,
 //!   protocol and port, so a packet's cost does not grow with the number of forwards);
@@ -24,6 +25,7 @@ pub mod status;
 pub mod watch;
 
 pub use config::{ConfigError, Policy};
+pub use discover::{DiscoverError, Discovery, Finding, Severity, doctor};
 pub use host::{Applied, Error, Host, Options};
 pub use plan::{Change, Plan};
 pub use resolve::{HostFacts, Mode, Resolved};
