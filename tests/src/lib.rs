@@ -5,6 +5,7 @@
 //! created by [`Netns::new`], deleted again when it is dropped.
 
 pub mod http;
+pub mod icmp;
 pub mod lab;
 pub mod netns;
 

@@ -211,3 +211,84 @@ fn hairpin_from_the_host_and_from_a_guest() {
         assert_eq!(echo.server, SocketAddrV4::new(Ipv4Addr::new(192, 168, 122, 42), 80).into());
     });
 }
+
+#[test]
+fn changing_one_forward_changes_one_map_element() {
+    if !natkeeper_tests::can_run() {
+        return;
+    }
+    let lab = Lab::article();
+    let _servers = serve(&lab);
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/poor-man.toml"))
+            .unwrap();
+    apply(&lab, &Policy::parse(&text).unwrap());
+    let changed = text.replace("port = 8443", "port = 9443");
+    assert_ne!(changed, text);
+    let applied = apply(&lab, &Policy::parse(&changed).unwrap());
+    let lines: Vec<String> = applied.plan.to_string().lines().map(str::to_string).collect();
+    // 8443 was forwarded on each of the uplink's three addresses: three elements out, three in.
+    assert_eq!(lines.len(), 6, "{lines:#?}");
+    assert!(lines.iter().filter(|l| l.starts_with("- forward tcp") && l.contains(":8443 ->")).count() == 3);
+    assert!(lines.iter().filter(|l| l.starts_with("+ forward tcp") && l.contains(":9443 ->")).count() == 3);
+    assert!(
+        applied
+            .plan
+            .changes
+            .iter()
+            .all(|c| matches!(c, natkeeper::Change::AddElems { .. } | natkeeper::Change::DeleteElems { .. }))
+    );
+    assert_forwarded(&lab, lab::HOST_PUBLIC, 9443, 42, 443);
+    assert!(reach(&lab, lab::HOST_PUBLIC, 8443).is_err());
+}
+
+#[test]
+fn host_protection_limits_and_drops_icmp() {
+    use natkeeper_tests::icmp::{ECHO_REPLY, ECHO_REQUEST, TIMESTAMP_REQUEST, send_and_count};
+    if !natkeeper_tests::can_run() {
+        return;
+    }
+    let lab = Lab::article();
+    let count = |payload: usize, n: u16, gap_ms: u64| {
+        send_and_count(
+            &lab.outside,
+            lab::HOST_PUBLIC,
+            ECHO_REQUEST,
+            ECHO_REPLY,
+            payload,
+            n,
+            Duration::from_millis(gap_ms),
+            Duration::from_millis(300),
+        )
+    };
+    let timestamps = || {
+        send_and_count(
+            &lab.outside,
+            lab::HOST_PUBLIC,
+            TIMESTAMP_REQUEST,
+            14,
+            12,
+            3,
+            Duration::from_millis(10),
+            Duration::from_millis(300),
+        )
+    };
+    // Without protection: every echo is answered, big ones too, and timestamp requests as well.
+    assert_eq!(count(56, 20, 5), 20);
+    assert_eq!(count(200, 3, 10), 3);
+    assert_eq!(timestamps(), 3);
+
+    let policy = Policy::parse(
+        "[host]\nicmp_echo_rate = \"2/second\"\nicmp_echo_max_size = 84\ndrop_other_icmp = true\n",
+    )
+    .unwrap();
+    apply(&lab, &policy);
+    // 20 echo requests in 100 ms: the burst (5) and a few more at 2/s pass, the rest are dropped.
+    let answered = count(56, 20, 5);
+    assert!((5..=7).contains(&answered), "{answered} of 20 answered under a 2/second limit with burst 5");
+    std::thread::sleep(Duration::from_secs(3)); // let the bucket refill
+    // Larger than 84 bytes of IP (56 bytes of payload + 8 + 20 = 84 passes, 100 + 28 does not).
+    assert_eq!(count(100, 2, 10), 0, "echo requests over 84 bytes are dropped");
+    assert_eq!(count(56, 2, 10), 2, "84-byte echo requests are answered");
+    assert_eq!(timestamps(), 0, "other ICMP is dropped");
+}
