@@ -37,18 +37,26 @@ fn raw_socket() -> OwnedFd {
     .expect("raw ICMP socket")
 }
 
-/// Sends `count` ICMP messages of `kind` with `payload` bytes each, `gap` apart, from `ns` to `dst`,
-/// and counts the answers of type `answer` that come back within `wait` after the last one.
-pub fn send_and_count(
-    ns: &Netns,
-    dst: Ipv4Addr,
-    kind: u8,
-    answer: u8,
-    payload: usize,
-    count: u16,
-    gap: Duration,
-    wait: Duration,
-) -> usize {
+/// A burst of ICMP messages and the answers to count.
+#[derive(Debug, Clone, Copy)]
+pub struct Probe {
+    /// ICMP type sent.
+    pub kind: u8,
+    /// ICMP type of the answers counted.
+    pub answer: u8,
+    /// Payload bytes after the 8-byte ICMP header.
+    pub payload: usize,
+    /// How many are sent.
+    pub count: u16,
+    /// Pause between two.
+    pub gap: Duration,
+    /// How long to wait for answers after the last one.
+    pub wait: Duration,
+}
+
+/// Sends `p.count` ICMP messages from `ns` to `dst` and counts the answers.
+pub fn send_and_count(ns: &Netns, dst: Ipv4Addr, p: Probe) -> usize {
+    let Probe { kind, answer, payload, count, gap, wait } = p;
     ns.run(move || {
         let fd = raw_socket();
         let to = SockaddrIn::from(SocketAddrV4::new(dst, 0));

@@ -244,34 +244,27 @@ fn changing_one_forward_changes_one_map_element() {
 
 #[test]
 fn host_protection_limits_and_drops_icmp() {
-    use natkeeper_tests::icmp::{ECHO_REPLY, ECHO_REQUEST, TIMESTAMP_REQUEST, send_and_count};
+    use natkeeper_tests::icmp::{ECHO_REPLY, ECHO_REQUEST, Probe, TIMESTAMP_REQUEST, send_and_count};
     if !natkeeper_tests::can_run() {
         return;
     }
     let lab = Lab::article();
+    let ms = Duration::from_millis;
     let count = |payload: usize, n: u16, gap_ms: u64| {
-        send_and_count(
-            &lab.outside,
-            lab::HOST_PUBLIC,
-            ECHO_REQUEST,
-            ECHO_REPLY,
+        let probe = Probe {
+            kind: ECHO_REQUEST,
+            answer: ECHO_REPLY,
             payload,
-            n,
-            Duration::from_millis(gap_ms),
-            Duration::from_millis(300),
-        )
+            count: n,
+            gap: ms(gap_ms),
+            wait: ms(300),
+        };
+        send_and_count(&lab.outside, lab::HOST_PUBLIC, probe)
     };
     let timestamps = || {
-        send_and_count(
-            &lab.outside,
-            lab::HOST_PUBLIC,
-            TIMESTAMP_REQUEST,
-            14,
-            12,
-            3,
-            Duration::from_millis(10),
-            Duration::from_millis(300),
-        )
+        let probe =
+            Probe { kind: TIMESTAMP_REQUEST, answer: 14, payload: 12, count: 3, gap: ms(10), wait: ms(300) };
+        send_and_count(&lab.outside, lab::HOST_PUBLIC, probe)
     };
     // Without protection: every echo is answered, big ones too, and timestamp requests as well.
     assert_eq!(count(56, 20, 5), 20);

@@ -1,4 +1,4 @@
-//! The `natkeeper` binary: everything is in [`natkeeper_cli::run`].
+//! The `natkeeper` binary: everything is in `natkeeper_cli::main_with`.
 
 use std::process::ExitCode;
 

@@ -94,7 +94,7 @@ impl Writer {
 }
 
 /// An attribute kept as it came: its kind including the `NLA_F_*` flag bits, and its value bytes.
-/// Written back byte for byte by [`Writer::raw`].
+/// Written back byte for byte when the object is sent again.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RawAttr {
     /// Attribute type, flag bits included.
