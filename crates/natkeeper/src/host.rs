@@ -103,34 +103,23 @@ impl Host {
     /// commits in between, re-reads, re-plans and retries (at most [`APPLY_ATTEMPTS`] times).
     pub fn apply(&mut self, policy: &Policy, opts: &Options) -> Result<Applied, Error> {
         let resolved = self.resolve(policy, opts)?;
-        let mut enabled_ip_forward = false;
-        if resolved.needs_forwarding() && !Sysctl::IpForward.read()?.is_on() {
-            Sysctl::IpForward.write(true)?;
-            enabled_ip_forward = true;
-        }
         for attempt in 1..=APPLY_ATTEMPTS {
             let ruleset = Ruleset::read(&mut self.nft, Family::Ip)?;
             let plan = plan_for(&resolved, &ruleset);
-            if plan.is_empty() {
-                return Ok(Applied {
-                    plan,
-                    attempts: attempt,
-                    enabled_ip_forward,
-                    warnings: resolved.warnings,
-                });
-            }
-            match self.nft.commit(plan.transaction()) {
-                Ok(()) => {
-                    return Ok(Applied {
-                        plan,
-                        attempts: attempt,
-                        enabled_ip_forward,
-                        warnings: resolved.warnings,
-                    });
+            if !plan.is_empty() {
+                match self.nft.commit(plan.transaction()) {
+                    Ok(()) => {}
+                    Err(e) if e.is_restart() => continue,
+                    Err(e) => return Err(e.into()),
                 }
-                Err(e) if e.is_restart() => continue,
-                Err(e) => return Err(e.into()),
             }
+            // Only once the rules are in: a refused transaction leaves the host as it was.
+            let mut enabled_ip_forward = false;
+            if resolved.needs_forwarding() && !Sysctl::IpForward.read()?.is_on() {
+                Sysctl::IpForward.write(true)?;
+                enabled_ip_forward = true;
+            }
+            return Ok(Applied { plan, attempts: attempt, enabled_ip_forward, warnings: resolved.warnings });
         }
         Err(Error::Contended(APPLY_ATTEMPTS))
     }
