@@ -94,6 +94,8 @@ pub struct Hook {
     pub priority: i32,
     /// Device, for netdev chains.
     pub device: Option<String>,
+    /// Hook attributes this crate does not know (e.g. `NFTA_HOOK_DEVS`), kept verbatim.
+    pub other: Vec<RawAttr>,
 }
 
 /// A base chain's default verdict.
@@ -195,7 +197,7 @@ impl Chain {
         policy: Policy,
     ) -> Chain {
         Chain {
-            hook: Some(Hook { num: hook, priority, device: None }),
+            hook: Some(Hook { num: hook, priority, device: None, other: Vec::new() }),
             policy: Some(policy),
             chain_type: Some(chain_type.to_string()),
             ..Chain::regular(family, table, name)
@@ -216,6 +218,9 @@ impl Chain {
                 w.be32(NFTA_HOOK_PRIORITY, h.priority as u32);
                 if let Some(d) = &h.device {
                     w.str(NFTA_HOOK_DEV, d);
+                }
+                for a in &h.other {
+                    w.raw(a);
                 }
             });
         }
@@ -275,20 +280,21 @@ impl Chain {
 }
 
 fn parse_hook(buf: &[u8]) -> Result<Hook, DecodeError> {
-    let (mut num, mut priority, mut device) = (None, None, None);
+    let (mut num, mut priority, mut device, mut other) = (None, None, None, Vec::new());
     for a in Attrs::new(buf) {
         let a = a?;
         match a.kind() {
             NFTA_HOOK_HOOKNUM => num = Some(a.be32("NFTA_HOOK_HOOKNUM")?.into()),
             NFTA_HOOK_PRIORITY => priority = Some(a.be32("NFTA_HOOK_PRIORITY")? as i32),
             NFTA_HOOK_DEV => device = Some(a.str("NFTA_HOOK_DEV")?),
-            _ => {}
+            _ => other.push(a.to_raw()),
         }
     }
     Ok(Hook {
         num: field(num, "NFTA_HOOK_HOOKNUM")?,
         priority: field(priority, "NFTA_HOOK_PRIORITY")?,
         device,
+        other,
     })
 }
 

@@ -844,9 +844,19 @@ mod tests {
     #[test]
     fn only_ip_and_inet_forward_chains_of_others_are_walked_in_priority_order() {
         let mut late = base(Family::Inet, "late", "fwd", Policy::Accept);
-        late.hook = Some(natkeeper_nft::Hook { num: HookNum::Forward, priority: 10, device: None });
+        late.hook = Some(natkeeper_nft::Hook {
+            num: HookNum::Forward,
+            priority: 10,
+            device: None,
+            other: Vec::new(),
+        });
         let mut early = base(Family::Ip, "early", "fwd", Policy::Accept);
-        early.hook = Some(natkeeper_nft::Hook { num: HookNum::Forward, priority: -150, device: None });
+        early.hook = Some(natkeeper_nft::Hook {
+            num: HookNum::Forward,
+            priority: -150,
+            device: None,
+            other: Vec::new(),
+        });
         let rs = ruleset(
             vec![
                 late,
