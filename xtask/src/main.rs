@@ -6,8 +6,10 @@
 //! * `cargo xtask bench`  — natkeeper side by side with `nft` and `iptables`;
 //! * `cargo xtask dist`   — the static, stripped `natkeeper` binary.
 
+mod bench;
 mod demo;
 mod deps;
+mod dist;
 mod test;
 mod vmtest;
 
@@ -23,9 +25,11 @@ fn main() -> ExitCode {
         }
     };
     let result = match cmd {
+        "bench" => bench::run(rest),
         "demo" => demo::run(rest),
         "test" => test::run(rest),
         "vmtest" => vmtest::run(rest),
+        "dist" => dist::run(rest),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             Ok(())

@@ -76,8 +76,30 @@ pub fn main_with<I: IntoIterator<Item = OsString>>(args: I) -> ExitCode {
     }
 }
 
+/// The longest error line printed: a message that quotes a huge value back is cut.
+const MAX_ERROR_LINE: usize = 500;
+
 fn one_line(e: &anyhow::Error) -> String {
-    format!("{e:#}").replace('\n', " ")
+    // The cause chain, each cause once: several error types quote their source in their own text.
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if !line.contains(&text) {
+            if !line.is_empty() {
+                line.push_str(": ");
+            }
+            line.push_str(&text);
+        }
+    }
+    let line = line.replace('\n', " ");
+    if line.len() <= MAX_ERROR_LINE {
+        return line;
+    }
+    let mut cut = MAX_ERROR_LINE;
+    while !line.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}… ({} more bytes)", &line[..cut], line.len() - cut)
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

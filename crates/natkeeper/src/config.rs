@@ -28,6 +28,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::io::Read as _;
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::str::FromStr;
@@ -438,7 +439,13 @@ impl Policy {
                 meta.len()
             )));
         }
-        let bytes = std::fs::read(path).map_err(|e| read_err(e.to_string()))?;
+        // A device or a FIFO has no size to check beforehand: never read more than the limit.
+        let file = std::fs::File::open(path).map_err(|e| read_err(e.to_string()))?;
+        let mut bytes = Vec::new();
+        file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes).map_err(|e| read_err(e.to_string()))?;
+        if bytes.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(read_err(format!("it is larger than the {MAX_CONFIG_BYTES}-byte limit")));
+        }
         let text = String::from_utf8(bytes)
             .map_err(|e| read_err(format!("not UTF-8 (byte {})", e.utf8_error().valid_up_to())))?;
         Policy::parse(&text)
@@ -560,7 +567,13 @@ fn forward(index: usize, f: RawForward) -> Result<Forward, ConfigError> {
                 ),
             ));
         }
-        if t.len() > 1 && (ports.len() != 1 || ports[0].len() != t.len()) {
+        if t.len() > 1 && ports.len() != 1 {
+            return Err(ConfigError::entry(
+                entry(),
+                format!("a list of ports cannot map onto the range {t}; give one range of {} ports", t.len()),
+            ));
+        }
+        if t.len() > 1 && ports[0].len() != t.len() {
             return Err(ConfigError::entry(
                 entry(),
                 format!(

@@ -9,6 +9,8 @@
 //! # Ok::<(), natkeeper::Error>(())
 //! ```
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use natkeeper_nft::{Family, Ruleset, Socket};
 use natkeeper_rtnl::{Rtnl, Sysctl};
 
@@ -22,7 +24,19 @@ use crate::sites::hole_sites;
 use crate::status::{Status, status};
 
 /// How many times `apply` re-reads and re-plans when another writer commits in between.
-pub const APPLY_ATTEMPTS: u32 = 8;
+pub const APPLY_ATTEMPTS: u32 = 32;
+
+/// The longest pause between two attempts.
+const MAX_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Waits a random time, growing with `attempt` up to [`MAX_BACKOFF`], before retrying after
+/// `ERESTART`: a writer that commits periodically (a shell loop, libvirt restoring its rules) then
+/// does not keep hitting the same phase of our read-plan-commit window.
+fn backoff(attempt: u32) {
+    let cap = Duration::from_millis(1 << attempt.min(6)).min(MAX_BACKOFF);
+    let jitter = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    std::thread::sleep(cap.mul_f64(f64::from(jitter) / 1e9));
+}
 
 /// Everything natkeeper's operations can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -109,7 +123,10 @@ impl Host {
             if !plan.is_empty() {
                 match self.nft.commit(plan.transaction()) {
                     Ok(()) => {}
-                    Err(e) if e.is_restart() => continue,
+                    Err(e) if e.is_restart() => {
+                        backoff(attempt);
+                        continue;
+                    }
                     Err(e) => return Err(e.into()),
                 }
             }
@@ -131,7 +148,7 @@ impl Host {
 
     /// Removes natkeeper's table and its holes — nothing else.
     pub fn delete(&mut self) -> Result<Plan, Error> {
-        for _ in 0..APPLY_ATTEMPTS {
+        for attempt in 1..=APPLY_ATTEMPTS {
             let ruleset = Ruleset::read(&mut self.nft, Family::Ip)?;
             let mut changes = Vec::new();
             plan_holes(&[], &[], &ruleset, &mut changes);
@@ -144,7 +161,7 @@ impl Host {
             }
             match self.nft.commit(plan.transaction()) {
                 Ok(()) => return Ok(plan),
-                Err(e) if e.is_restart() => continue,
+                Err(e) if e.is_restart() => backoff(attempt),
                 Err(e) => return Err(e.into()),
             }
         }

@@ -1,7 +1,8 @@
 //! Ruleset change notifications (`NFNLGRP_NFTABLES`): who changed what, as typed events.
 //!
 //! A socket overrun (`ENOBUFS`: events were lost) is reported as [`Event::Overrun`] — a request to
-//! re-read everything — and the stream goes on.
+//! re-read everything — and the stream goes on. The events still queued at that moment are older than
+//! the loss and are dropped, so every event after `Overrun` is one that happened after it.
 
 use std::collections::VecDeque;
 use std::io;
@@ -22,6 +23,9 @@ use crate::table::Table;
 
 const RCVBUF: usize = 8 * 1024 * 1024;
 const RECV_BUF: usize = 256 * 1024;
+/// At most this many stale datagrams are discarded after an overrun, so a flood cannot keep
+/// [`Events`] busy forever.
+const MAX_DISCARD: usize = 1 << 16;
 
 /// One change to the ruleset.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +143,9 @@ impl Events {
         match self.sock.recv(&mut self.buf, flags) {
             Ok(_) => {}
             Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                // What the socket still holds predates the loss: a consumer that re-reads on
+                // `Overrun` and then applied it would undo changes whose events were lost.
+                self.discard_stale();
                 self.queue.push_back(Notification { portid: 0, event: Event::Overrun });
                 return Ok(());
             }
@@ -158,6 +165,19 @@ impl Events {
             self.queue.push_back(Notification { portid: h.pid, event });
         }
         Ok(())
+    }
+
+    /// Drops every datagram queued on the socket (bounded by [`MAX_DISCARD`]).
+    fn discard_stale(&mut self) {
+        for _ in 0..MAX_DISCARD {
+            self.buf.clear();
+            match self.sock.recv(&mut self.buf, libc::MSG_DONTWAIT) {
+                Ok(_) => {}
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {}
+                // Empty (`EAGAIN`); anything else, the next read reports.
+                Err(_) => return,
+            }
+        }
     }
 }
 

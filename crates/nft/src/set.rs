@@ -465,6 +465,7 @@ impl ElemList {
                         elems.push(SetElem::parse(e?.value())?);
                     }
                 }
+                // NFTA_SET_ELEM_LIST_SET_ID and the like identify the set; nothing to keep.
                 _ => {}
             }
         }

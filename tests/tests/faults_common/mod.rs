@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 /// The `natkeeper` binary to run.
-pub fn natkeeper() -> PathBuf {
+pub(crate) fn natkeeper() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
         if let Some(p) = std::env::var_os("NATKEEPER_BIN") {
