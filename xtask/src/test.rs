@@ -10,8 +10,14 @@ use std::process::Command;
 use crate::{deps, vmtest};
 
 /// The Debian packages the namespace tests run as oracles and to build test networks.
-const TEST_DEPS: &[(&str, &str)] =
-    &[("nft", "nftables"), ("iptables", "iptables"), ("ip", "iproute2"), ("bridge", "iproute2")];
+const TEST_DEPS: &[(&str, &str)] = &[
+    ("nft", "nftables"),
+    ("iptables", "iptables"),
+    ("ip", "iproute2"),
+    ("bridge", "iproute2"),
+    ("setpriv", "util-linux"),
+    ("time", "time"),
+];
 
 /// Runs the whole test suite.
 pub(crate) fn run(args: &[String]) -> anyhow::Result<()> {
