@@ -31,12 +31,23 @@ pub struct ParseOptions {
     /// iptables up to 1.4.x did, reading it as `! -d 10.0.0.0/8`. iptables 1.8.9 refuses it
     /// ("Bad argument"), and so does this parser unless this is set.
     pub legacy_negation: bool,
+    /// Read restore input as `iptables-restore` without `-c` does: `[packets:bytes]` rule
+    /// prefixes are checked but dropped, and chain counters are ignored (not even checked). A
+    /// `-c PACKETS BYTES` inside a rule still counts.
+    pub ignore_counters: bool,
 }
 
 impl ParseOptions {
     /// Settings that accept the old `--option ! value` form.
     pub fn legacy() -> Self {
-        ParseOptions { legacy_negation: true }
+        ParseOptions { legacy_negation: true, ..ParseOptions::default() }
+    }
+
+    /// Restore input read as `iptables-restore -c` (`true`, keep counters) or without `-c`
+    /// (`false`: [`ParseOptions::ignore_counters`]).
+    pub fn with_counters(mut self, counters: bool) -> Self {
+        self.ignore_counters = !counters;
+        self
     }
 }
 
@@ -869,7 +880,8 @@ impl<'w> Engine<'w> {
                         ErrorKind::InvalidValue { option: bit.name().into(), value: v.to_owned(), reason: r },
                     )
                 })?;
-                let m = (!iface.matches_all() || invert).then_some(IfaceMatch { iface, invert });
+                // `-i +` stays: iptables-nft 1.8.9 writes it as a lone `meta load iifname`.
+                let m = Some(IfaceMatch { iface, invert });
                 if base == Base::InIface {
                     self.in_iface = m;
                 } else {
@@ -1092,7 +1104,9 @@ impl<'w> Engine<'w> {
                 .map_err(|k| self.err(slot.word, k))?;
             matches_out.push(m);
         }
-        let matches_out = matches::merge_native(matches_out).map_err(|k| self.err(cmd_index, k))?;
+        // iptables-nft writes each match on its own, and reads native tcp/udp tests back into one
+        // match: refuse what would read back differently, keep the matches as written.
+        matches::merge_native(matches_out.clone()).map_err(|k| self.err(cmd_index, k))?;
         let target = match std::mem::replace(&mut self.target, TargetSlot::None) {
             TargetSlot::None => None,
             TargetSlot::Done(t) => Some(t),

@@ -90,7 +90,31 @@ pub fn parse_restore(input: &str) -> Result<RestoreFile, ParseError> {
 
 /// [`parse_restore`] with settings.
 pub fn parse_restore_with(input: &str, options: &ParseOptions) -> Result<RestoreFile, ParseError> {
+    parse_restore_lines(input, options).map(|(file, _)| file)
+}
+
+/// The input line of each entry of a parsed [`RestoreFile`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SourceLines {
+    blocks: Vec<Vec<usize>>,
+}
+
+impl SourceLines {
+    /// The 1-based input line of entry `entry` of block `block`.
+    pub fn line(&self, block: usize, entry: usize) -> Option<usize> {
+        self.blocks.get(block).and_then(|b| b.get(entry)).copied()
+    }
+}
+
+/// [`parse_restore_with`], also giving the input line of every entry (for error messages about
+/// an entry that parsed, such as a missing chain).
+pub fn parse_restore_lines(
+    input: &str,
+    options: &ParseOptions,
+) -> Result<(RestoreFile, SourceLines), ParseError> {
     let mut file = RestoreFile::default();
+    let mut lines_of = SourceLines::default();
+    let mut current_lines: Vec<usize> = Vec::new();
     let mut current: Option<TableBlock> = None;
     let mut lines = input.split('\n').peekable();
     let mut number = 0;
@@ -107,15 +131,22 @@ pub fn parse_restore_with(input: &str, options: &ParseOptions) -> Result<Restore
         if let Some(block) = current.as_mut() {
             if line == "COMMIT" {
                 file.tables.extend(current.take());
+                lines_of.blocks.push(std::mem::take(&mut current_lines));
             } else if let Some(rest) = line.strip_prefix(':') {
-                block.entries.push(Entry::Chain(chain_line(rest, block.table).map_err(at_line)?));
+                let mut decl = chain_line(rest, block.table, options).map_err(at_line)?;
+                if options.ignore_counters {
+                    decl.counters = None;
+                }
+                block.entries.push(Entry::Chain(decl));
+                current_lines.push(number);
             } else {
-                let (counters, rest) = counters_prefix(line).map_err(at_line)?;
+                let (counters, rest) = counters_prefix(line, options.ignore_counters).map_err(at_line)?;
                 let words = parse::split(rest).map_err(at_line)?;
                 let refs: Vec<&str> = words.iter().map(String::as_str).collect();
                 let cmd =
                     parse::parse_restore_words(&refs, block.table, counters, options).map_err(at_line)?;
                 block.entries.push(Entry::Command(cmd));
+                current_lines.push(number);
             }
         } else if let Some(rest) = line.strip_prefix('*') {
             let name = rest
@@ -132,11 +163,12 @@ pub fn parse_restore_with(input: &str, options: &ParseOptions) -> Result<Restore
     if current.is_some() {
         return Err(ParseError::new(ErrorKind::CommitExpected).with_line(number + 1));
     }
-    Ok(file)
+    Ok((file, lines_of))
 }
 
-/// `:CHAIN POLICY [p:b]`.
-fn chain_line(rest: &str, table: Table) -> Result<ChainDecl, ParseError> {
+/// `:CHAIN POLICY [p:b]`. The counters are not even looked at when they are to be ignored (as
+/// iptables-restore without `-c` does not).
+fn chain_line(rest: &str, table: Table, options: &ParseOptions) -> Result<ChainDecl, ParseError> {
     let mut tokens = rest.split([' ', '\t']).filter(|t| !t.is_empty());
     let bad = |reason| ParseError::new(ErrorKind::BadChainLine { reason });
     let name = tokens.next().ok_or_else(|| bad("chain name missing"))?;
@@ -149,7 +181,7 @@ fn chain_line(rest: &str, table: Table) -> Result<ChainDecl, ParseError> {
             Policy::parse(p).ok_or_else(|| ParseError::new(ErrorKind::BadPolicy { name: p.to_owned() }))?,
         ),
     };
-    let counters = match tokens.next() {
+    let counters = match tokens.next().filter(|_| !options.ignore_counters) {
         None => None,
         Some(c) => Some(
             bracket_counters(c)
@@ -170,13 +202,20 @@ fn bracket_counters(s: &str) -> Option<Counters> {
 }
 
 /// The `[p:b]` prefix of a rule line (`tokenize_rule_counters`) and the rest of the line.
-fn counters_prefix(line: &str) -> Result<(Option<Counters>, &str), ParseError> {
+/// Without `-c` (`ignore`), iptables-restore only checks the prefix's shape (`[a:b]`), not its
+/// numbers, and drops it.
+fn counters_prefix(line: &str, ignore: bool) -> Result<(Option<Counters>, &str), ParseError> {
     if !line.starts_with('[') {
         return Ok((None, line));
     }
     let end = line.find(']').map(|i| i + 1).unwrap_or(line.len());
-    let c = bracket_counters(&line[..end])
-        .ok_or_else(|| ParseError::new(ErrorKind::BadCounters { value: line[..end].to_owned() }))?;
+    let bad = || ParseError::new(ErrorKind::BadCounters { value: line[..end].to_owned() });
+    if ignore {
+        let inner = line[..end].strip_prefix('[').and_then(|x| x.strip_suffix(']')).ok_or_else(bad)?;
+        let well_formed = inner.split_once(':').is_some_and(|(p, b)| !p.is_empty() && !b.is_empty());
+        return if well_formed { Ok((None, &line[end..])) } else { Err(bad()) };
+    }
+    let c = bracket_counters(&line[..end]).ok_or_else(bad)?;
     Ok((Some(c), &line[end..]))
 }
 
@@ -295,6 +334,21 @@ pub enum ApplyError {
         table: Table,
         /// Chain.
         chain: String,
+    },
+    /// A chain with this name exists in the kernel but is not one iptables accepts (a base chain
+    /// with another hook, priority or type): iptables-nft cannot create or use it.
+    #[error("table {table}: chain `{chain}' exists but is not an iptables chain (use nft)")]
+    IncompatibleChain {
+        /// Table.
+        table: Table,
+        /// Chain.
+        chain: String,
+    },
+    /// A command natkeeper does not carry out in restore input.
+    #[error("{what} is not supported")]
+    Unsupported {
+        /// What.
+        what: &'static str,
     },
 }
 
@@ -536,13 +590,9 @@ fn user_chain() -> ChainState {
     ChainState { builtin: false, policy: Policy::Accept, counters: Counters::default(), rules: Vec::new() }
 }
 
-/// `-D`/`-C` compare rules without their counters.
+/// `-D`/`-C` compare rules as iptables-save shows them.
 fn same_rule(a: &Rule, b: &Rule) -> bool {
-    let mut a = a.clone();
-    a.counters = None;
-    let mut b = b.clone();
-    b.counters = None;
-    a == b
+    a.as_saved() == b.as_saved()
 }
 
 impl RestoreFile {

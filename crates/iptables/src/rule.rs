@@ -55,8 +55,9 @@ impl fmt::Display for Counters {
 /// One iptables rule: where it lives, what it matches, what it does.
 ///
 /// Fields that iptables would not encode are normalised away when parsing, so two rules that
-/// iptables-nft 1.8.9 writes identically compare equal: `-s 0.0.0.0/0`, `-i +` and `-p all`
-/// become `None`, addresses are masked, port ranges `0:65535` disappear.
+/// iptables-nft 1.8.9 writes identically compare equal: `-s 0.0.0.0/0` and `-p all` become
+/// `None`, addresses are masked, port ranges `0:65535` disappear. `-i +` is kept: iptables-nft
+/// writes it (as a `meta` load that nothing compares), although iptables-save does not print it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Rule {
     /// Table (`-t`).
@@ -102,6 +103,46 @@ impl Rule {
         }
     }
 
+    /// The rule as iptables reads it back once iptables-nft has written it: the native tcp (and
+    /// udp) tests of several `-m tcp` merged into the first, a native `! --dport 0:N` read as
+    /// `--dport N+1:65535` (it is written as `> N`), `-i +`/`-o +` gone (they read back as no
+    /// test). Two rules that read back alike print alike.
+    pub fn read_back(&self) -> Rule {
+        let mut r = self.clone();
+        if let Ok(m) = crate::matches::merge_native(r.matches.clone()) {
+            r.matches = m;
+        }
+        for m in &mut r.matches {
+            let ports = match m {
+                Match::Tcp(t) if t.is_native() => [&mut t.sport, &mut t.dport],
+                Match::Udp(u) if u.is_native() => [&mut u.sport, &mut u.dport],
+                _ => continue,
+            };
+            for p in ports.into_iter().flatten() {
+                // `expr_gen_range_cmp16`: `! 0:hi` is `cmp gt hi`, read back as `hi+1:65535`.
+                if p.invert && p.ports.first == 0 && p.ports.last != 0 && p.ports.last < u16::MAX {
+                    *p = crate::matches::PortMatch {
+                        ports: crate::port::PortRange::new(p.ports.last + 1, u16::MAX),
+                        invert: false,
+                    };
+                }
+            }
+        }
+        for i in [&mut r.in_interface, &mut r.out_interface] {
+            if i.as_ref().is_some_and(|m| !m.invert && m.iface.matches_all()) {
+                *i = None;
+            }
+        }
+        r
+    }
+
+    /// [`Rule::read_back`] without counters: how iptables' `-D RULE` and `-C` compare rules.
+    pub fn as_saved(&self) -> Rule {
+        let mut r = self.read_back();
+        r.counters = None;
+        r
+    }
+
     /// The rule line as `iptables-save -c` prints it: `[packets:bytes] -A CHAIN ...`.
     pub fn display_with_counters(&self) -> impl fmt::Display + '_ {
         WithCounters(self)
@@ -116,7 +157,8 @@ impl Rule {
             }
         }
         for (flag, i) in [('i', &self.in_interface), ('o', &self.out_interface)] {
-            if let Some(i) = i {
+            // iptables-save cannot see `-i +`: it reads back as no interface test.
+            if let Some(i) = i.as_ref().filter(|i| i.invert || !i.iface.matches_all()) {
                 write!(f, "{} -{flag} {}", inv(i.invert), i.iface)?;
             }
         }
@@ -126,7 +168,9 @@ impl Rule {
         if let Some(invert) = self.fragment {
             write!(f, "{} -f", inv(invert))?;
         }
-        for m in &self.matches {
+        // The matches as iptables reads them back (several native `-m tcp` as one, ...).
+        let read = self.read_back();
+        for m in &read.matches {
             write!(f, " -m {}", m.name())?;
             m.fmt_opts(f)?;
         }

@@ -24,6 +24,13 @@ fn run_case(file: &str, case: &TestCase) -> Result<(), String> {
         (_, Err(e)) => Err(format!("refused: {e}")),
         (Expect::Ok, Ok(cmd)) => {
             let printed = cmd.rule().map(ToString::to_string).unwrap_or_default();
+            // Written as iptables-nft writes it, it reads back as the same line.
+            let rule = cmd.rule().ok_or("not a rule")?;
+            let written = natkeeper_iptables::encode(rule).map_err(|e| format!("encode: {e}"))?;
+            let read = natkeeper_iptables::decode(&written).map_err(|e| format!("decode: {e}"))?;
+            if read.to_string() != printed {
+                return Err(format!("reads back as `{read}`, printed `{printed}`"));
+            }
             if printed == case.expected {
                 return Ok(());
             }

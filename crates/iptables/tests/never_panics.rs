@@ -224,7 +224,14 @@ proptest! {
         if let Ok(cmd) = parse_command(&w) {
             let printed = cmd.to_string();
             let again = printed.parse::<Command>();
-            prop_assert_eq!(again.as_ref(), Ok(&cmd), "printed: {}", printed);
+            // Printing shows the rule as iptables reads it back (`-i +` gone, native tcp merged).
+            match again {
+                Ok(again) => {
+                    prop_assert_eq!(read_back_form(again.clone()), read_back_form(cmd), "printed: {}", printed);
+                    prop_assert_eq!(again.to_string(), printed);
+                }
+                Err(e) => prop_assert!(false, "printed `{}` does not parse: {}", printed, e),
+            }
         }
     }
 
@@ -257,6 +264,17 @@ proptest! {
             }
         }
     }
+}
+
+/// The command with its rule as iptables reads it back (`Rule::read_back`): what printing keeps.
+fn read_back_form(mut cmd: Command) -> Command {
+    let rule = match &mut cmd {
+        Command::Append(r) | Command::Delete(r) | Command::Check(r) => r,
+        Command::Insert { rule, .. } | Command::Replace { rule, .. } => rule,
+        _ => return cmd,
+    };
+    *rule = rule.read_back();
+    cmd
 }
 
 /// Every registered struct decodes a blob of its exact size (so the lossless property above is
@@ -408,6 +426,35 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(3000))]
+
+    /// Every rule that parses is written (`encode`) and read back (`decode`) as iptables-nft
+    /// 1.8.9 reads it: the same rule (as read back), the same line.
+    #[test]
+    fn structured_rules_encode_and_read_back(
+        place in prop::sample::select(PLACES),
+        parts in prop::collection::vec(prop::sample::select(SNIPPETS), 0..6),
+        target in prop::sample::select(TARGETS),
+    ) {
+        let line = format!("{place} {} {target}", parts.join(" "));
+        if let Some(rule) = line.parse::<Command>().ok().and_then(|c| c.rule().cloned()) {
+            let written = natkeeper_iptables::encode(&rule);
+            prop_assert!(written.is_ok(), "{}: {:?}", line, written);
+            let read = written.as_ref().map(natkeeper_iptables::decode);
+            let mut expected = rule.read_back();
+            expected.counters = Some(rule.counters.unwrap_or_default());
+            match read {
+                Ok(Ok(r)) => {
+                    prop_assert_eq!(r.to_string(), rule.to_string());
+                    prop_assert_eq!(r, expected);
+                }
+                other => prop_assert!(false, "{}: {:?}", line, other),
+            }
+        }
+    }
+}
+
 /// The structured generator is not vacuous: a good share of its rules are valid.
 #[test]
 fn structured_rules_mostly_parse() {
@@ -427,4 +474,128 @@ fn structured_rules_mostly_parse() {
     }
     println!("{ok}/{total} combinations parse");
     assert!(ok * 4 > total, "{ok}/{total}");
+}
+
+mod decoding {
+    //! The reader never panics on rules it did not write.
+
+    use natkeeper_iptables::nft::expr::{
+        Bitwise, BitwiseOp, Cmp, CmpOp, Counter, Immediate, Limit, Log, Meta, MetaKey, Payload, PayloadBase,
+        PayloadOp, Range, Register, Xt,
+    };
+    use natkeeper_iptables::nft::{Data, Expr, Family, Rule, Verdict};
+    use proptest::prelude::*;
+
+    const XT_NAMES: &[&str] = &[
+        "tcp",
+        "udp",
+        "icmp",
+        "conntrack",
+        "state",
+        "multiport",
+        "physdev",
+        "comment",
+        "length",
+        "mark",
+        "LOG",
+        "REJECT",
+        "DNAT",
+        "SNAT",
+        "MASQUERADE",
+        "CT",
+        "MARK",
+        "CONNMARK",
+        "CHECKSUM",
+        "recent",
+    ];
+
+    fn reg() -> impl Strategy<Value = Register> {
+        prop_oneof![Just(Register(0)), Just(Register(1)), Just(Register(2)), (0u32..30).prop_map(Register)]
+    }
+
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        prop::collection::vec(any::<u8>(), 0..20)
+    }
+
+    fn expr() -> impl Strategy<Value = Expr> {
+        prop_oneof![
+            (0u32..25, reg()).prop_map(|(k, dreg)| Expr::Meta(Meta::Load { key: MetaKey::from(k), dreg })),
+            (0u32..25, reg()).prop_map(|(k, sreg)| Expr::Meta(Meta::Store { key: MetaKey::from(k), sreg })),
+            (0u32..4, 0u32..20, 0u32..6, reg()).prop_map(|(b, o, l, dreg)| Expr::Payload(Payload {
+                base: PayloadBase::from(b),
+                offset: o,
+                len: l,
+                op: PayloadOp::Load { dreg },
+            })),
+            (reg(), 0u32..7, bytes()).prop_map(|(sreg, op, data)| Expr::Cmp(Cmp {
+                sreg,
+                op: CmpOp::from(op),
+                data
+            })),
+            (reg(), reg(), bytes(), bytes()).prop_map(|(sreg, dreg, mask, xor)| Expr::Bitwise(Bitwise {
+                sreg,
+                dreg,
+                len: mask.len() as u32,
+                op: BitwiseOp::Bool { mask, xor },
+            })),
+            (reg(), 0u32..3, bytes(), bytes()).prop_map(|(sreg, op, from, to)| Expr::Range(Range {
+                sreg,
+                op: CmpOp::from(op),
+                from,
+                to,
+            })),
+            any::<(u64, u64)>().prop_map(|(b, p)| Expr::Counter(Counter { bytes: b, packets: p })),
+            (reg(), bytes()).prop_map(|(dreg, v)| Expr::Immediate(Immediate { dreg, data: Data::Value(v) })),
+            prop_oneof![
+                Just(Verdict::Accept),
+                Just(Verdict::Drop),
+                Just(Verdict::Return),
+                Just(Verdict::Queue),
+                Just(Verdict::Jump("X".into())),
+                Just(Verdict::Goto("Y".into())),
+            ]
+            .prop_map(Expr::verdict),
+            (any::<u64>(), 0u64..100_000, any::<u32>(), 0u32..2, 0u32..2).prop_map(
+                |(rate, unit, burst, kind, flags)| Expr::Limit(Limit { rate, unit, burst, kind, flags })
+            ),
+            (any::<Option<u16>>(), any::<Option<u32>>(), any::<Option<u16>>()).prop_map(
+                |(group, snaplen, qthreshold)| Expr::Log(Log {
+                    group,
+                    snaplen,
+                    qthreshold,
+                    ..Log::default()
+                })
+            ),
+            (
+                prop::sample::select(XT_NAMES),
+                0u32..4,
+                prop::collection::vec(any::<u8>(), 0..300),
+                any::<bool>()
+            )
+                .prop_map(|(n, rev, info, m)| {
+                    let x = Xt::new(n, rev, info);
+                    if m { Expr::Match(x) } else { Expr::Target(x) }
+                }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        #[test]
+        fn decode_never_panics(
+            exprs in prop::collection::vec(expr(), 0..10),
+            udata in prop::option::of(prop::collection::vec(any::<u8>(), 0..40)),
+            table in prop::sample::select(&["filter", "nat", "raw", "other"][..]),
+        ) {
+            let mut r = Rule::new(Family::Ip, table, "INPUT");
+            r.exprs = exprs;
+            r.userdata = udata;
+            if let Ok(rule) = natkeeper_iptables::decode(&r) {
+                // What reads back prints, and writes again.
+                let _ = rule.to_string();
+                let _ = natkeeper_iptables::encode(&rule);
+            }
+        }
+    }
 }

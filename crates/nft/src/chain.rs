@@ -229,8 +229,9 @@ impl Chain {
         }
         if let Some(c) = self.counters {
             w.nest(NFTA_CHAIN_COUNTERS, |w| {
-                w.be64(NFTA_COUNTER_BYTES, c.bytes);
+                // libnftnl's order (nftnl_chain_nlmsg_build_payload), as iptables-nft sends it.
                 w.be64(NFTA_COUNTER_PACKETS, c.packets);
+                w.be64(NFTA_COUNTER_BYTES, c.bytes);
             });
         }
         if let Some(t) = &self.chain_type {

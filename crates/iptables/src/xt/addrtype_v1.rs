@@ -1,8 +1,8 @@
 //! `struct xt_addrtype_info_v1` (linux/netfilter/xt_addrtype.h): match `addrtype` rev 1,
 //! 8 bytes (the revision iptables 1.8.9 picks, checked with `iptables-nft -vvv`).
 
-use super::{DecodeError, Rd, Wr};
-use crate::matches::{AddrtypeMatch, LimitIface};
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact};
+use crate::matches::{AddrTypes, AddrtypeMatch, LimitIface, Negatable};
 
 /// Extension name.
 pub const NAME: &str = "addrtype";
@@ -61,6 +61,28 @@ impl From<&AddrtypeMatch> for XtAddrtypeInfoV1 {
             None => 0,
         };
         x
+    }
+}
+
+impl TryFrom<&XtAddrtypeInfoV1> for AddrtypeMatch {
+    type Error = Unrepresentable;
+
+    /// The options `addrtype_save_v1` prints; refused unless they encode back to the struct.
+    fn try_from(x: &XtAddrtypeInfoV1) -> Result<Self, Unrepresentable> {
+        let types = |v: u16, inv: u32| {
+            (v != 0).then_some(Negatable { value: AddrTypes(v), invert: x.flags & inv != 0 })
+        };
+        let limit_iface = match x.flags & (XT_ADDRTYPE_LIMIT_IFACE_IN | XT_ADDRTYPE_LIMIT_IFACE_OUT) {
+            XT_ADDRTYPE_LIMIT_IFACE_IN => Some(LimitIface::In),
+            XT_ADDRTYPE_LIMIT_IFACE_OUT => Some(LimitIface::Out),
+            _ => None,
+        };
+        let m = AddrtypeMatch {
+            src: types(x.source, XT_ADDRTYPE_INVERT_SOURCE),
+            dst: types(x.dest, XT_ADDRTYPE_INVERT_DEST),
+            limit_iface,
+        };
+        exact(x, m, NAME, REV, XtAddrtypeInfoV1::encode)
     }
 }
 

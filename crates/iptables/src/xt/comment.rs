@@ -1,6 +1,6 @@
 //! `struct xt_comment_info` (linux/netfilter/xt_comment.h): match `comment` rev 0, 256 bytes.
 
-use super::{DecodeError, Rd, Wr, cstr_buf, cstr_text};
+use super::{DecodeError, Rd, Unrepresentable, Wr, cstr_buf, cstr_text, exact};
 use crate::matches::CommentMatch;
 
 /// Extension name.
@@ -38,6 +38,15 @@ impl XtCommentInfo {
 impl From<&CommentMatch> for XtCommentInfo {
     fn from(m: &CommentMatch) -> Self {
         XtCommentInfo { comment: cstr_buf(&m.comment) }
+    }
+}
+
+impl TryFrom<&XtCommentInfo> for CommentMatch {
+    type Error = Unrepresentable;
+
+    /// The text up to the first NUL; refused unless the buffer is exactly that text, NUL-padded.
+    fn try_from(x: &XtCommentInfo) -> Result<Self, Unrepresentable> {
+        exact(x, CommentMatch { comment: x.text() }, NAME, REV, XtCommentInfo::encode)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `struct xt_connmark_mtinfo1` (linux/netfilter/xt_connmark.h): match `connmark` rev 1, 16 bytes.
 
-use super::{DecodeError, Rd, Wr, xt_align};
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
 use crate::matches::MarkMatch;
 
 /// Extension name.
@@ -39,6 +39,16 @@ impl XtConnmarkMtinfo1 {
 impl From<&MarkMatch> for XtConnmarkMtinfo1 {
     fn from(m: &MarkMatch) -> Self {
         XtConnmarkMtinfo1 { mark: m.mark, mask: m.mask, invert: u8::from(m.invert), pad: [0; 7] }
+    }
+}
+
+impl TryFrom<&XtConnmarkMtinfo1> for MarkMatch {
+    type Error = Unrepresentable;
+
+    /// `--mark VALUE[/MASK]`; refused unless it encodes back to the struct.
+    fn try_from(x: &XtConnmarkMtinfo1) -> Result<Self, Unrepresentable> {
+        let m = MarkMatch { mark: x.mark, mask: x.mask, invert: x.invert != 0 };
+        exact(x, m, NAME, REV, XtConnmarkMtinfo1::encode)
     }
 }
 

@@ -1,7 +1,7 @@
 //! `struct xt_connmark_tginfo2` (linux/netfilter/xt_connmark.h): target `CONNMARK` rev 2,
 //! 16 bytes (the revision iptables 1.8.9 picks on Linux 6.x, checked with `iptables-nft -vvv`).
 
-use super::{DecodeError, Rd, Wr};
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact};
 use crate::targets::{ConnmarkMode, ConnmarkTarget, ShiftDir};
 
 /// Extension name.
@@ -88,6 +88,35 @@ impl From<&ConnmarkTarget> for XtConnmarkTginfo2 {
             },
             pad: [0],
         }
+    }
+}
+
+impl TryFrom<&XtConnmarkTginfo2> for ConnmarkTarget {
+    type Error = Unrepresentable;
+
+    /// The options `connmark_tg_save_v2` prints; refused unless they encode back to the struct.
+    fn try_from(x: &XtConnmarkTginfo2) -> Result<Self, Unrepresentable> {
+        let refused = || Unrepresentable::new(NAME, REV, &x.encode());
+        let mode = match x.mode {
+            XT_CONNMARK_SET => ConnmarkMode::Set,
+            XT_CONNMARK_SAVE => ConnmarkMode::Save,
+            XT_CONNMARK_RESTORE => ConnmarkMode::Restore,
+            _ => return Err(refused()),
+        };
+        let shift_dir = match x.shift_dir {
+            D_SHIFT_LEFT => ShiftDir::Left,
+            D_SHIFT_RIGHT => ShiftDir::Right,
+            _ => return Err(refused()),
+        };
+        let t = ConnmarkTarget {
+            mode,
+            ctmark: x.ctmark,
+            ctmask: x.ctmask,
+            nfmask: x.nfmask,
+            shift_dir,
+            shift_bits: x.shift_bits,
+        };
+        exact(x, t, NAME, REV, XtConnmarkTginfo2::encode)
     }
 }
 

@@ -2,9 +2,14 @@
 //! 168 bytes. Also what iptables-nft 1.8.9 writes for `-m state` (with
 //! `XT_CONNTRACK_STATE_ALIAS`).
 
-use super::{DecodeError, Rd, Wr, xt_align};
-use crate::matches::{ConntrackMatch, CtAddr, CtDirection, Negatable, StateMatch};
+use std::net::Ipv4Addr;
+
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
+use crate::matches::{
+    ConntrackMatch, CtAddr, CtDirection, CtStates, CtStatus, ExpireRange, Negatable, StateMatch,
+};
 use crate::port::PortRange;
+use crate::protocol::Protocol;
 
 /// Extension name.
 pub const NAME: &str = "conntrack";
@@ -284,6 +289,83 @@ impl From<&StateMatch> for XtConntrackMtinfo3 {
             x.invert_flags |= XT_CONNTRACK_STATE;
         }
         x
+    }
+}
+
+impl TryFrom<&XtConntrackMtinfo3> for StateMatch {
+    type Error = Unrepresentable;
+
+    /// `-m state --state`: the struct `state_ct23_parse` fills, nothing else.
+    fn try_from(x: &XtConntrackMtinfo3) -> Result<Self, Unrepresentable> {
+        if x.state_mask == 0 {
+            return Err(Unrepresentable::new(NAME, REV, &x.encode()));
+        }
+        let m =
+            StateMatch { states: CtStates(x.state_mask), invert: x.invert_flags & XT_CONNTRACK_STATE != 0 };
+        exact(x, m, NAME, REV, XtConntrackMtinfo3::encode)
+    }
+}
+
+/// The inverse of [`addr_mask`]: `/N` for an IPv4 prefix mask, no prefix for 16 bytes of ones.
+fn ct_addr(addr: &[u8; 16], mask: &[u8; 16]) -> CtAddr {
+    let a = Ipv4Addr::new(addr[0], addr[1], addr[2], addr[3]);
+    let prefix = if *mask == [0xff; 16] {
+        None
+    } else {
+        // Anything else that is not a plain prefix fails the exactness check.
+        crate::addr::mask_prefix_len(Ipv4Addr::new(mask[0], mask[1], mask[2], mask[3]))
+    };
+    CtAddr { addr: a, prefix }
+}
+
+impl TryFrom<&XtConntrackMtinfo3> for ConntrackMatch {
+    type Error = Unrepresentable;
+
+    /// The options `conntrack_dump` prints for the struct; refused unless they encode back to it
+    /// (and for an empty state list, which prints as a bare `--ctstate`).
+    fn try_from(x: &XtConntrackMtinfo3) -> Result<Self, Unrepresentable> {
+        let has = |bit: u16| x.match_flags & bit != 0;
+        let neg = |bit: u16| x.invert_flags & bit != 0;
+        let opt = |bit: u16| has(bit).then_some(bit);
+        let refused = || Unrepresentable::new(NAME, REV, &x.encode());
+        if has(XT_CONNTRACK_STATE) && x.state_mask == 0 {
+            return Err(refused());
+        }
+        let ports = |bit: u16, lo: u16, hi: u16| {
+            opt(bit).map(|b| Negatable { value: PortRange::new(lo, hi), invert: neg(b) })
+        };
+        let m = ConntrackMatch {
+            state: opt(XT_CONNTRACK_STATE)
+                .map(|b| Negatable { value: CtStates(x.state_mask), invert: neg(b) }),
+            proto: match opt(XT_CONNTRACK_PROTO) {
+                Some(b) => Some(Negatable {
+                    value: Protocol(u8::try_from(x.l4proto).map_err(|_| refused())?),
+                    invert: neg(b),
+                }),
+                None => None,
+            },
+            orig_src: opt(XT_CONNTRACK_ORIGSRC)
+                .map(|b| Negatable { value: ct_addr(&x.origsrc_addr, &x.origsrc_mask), invert: neg(b) }),
+            orig_dst: opt(XT_CONNTRACK_ORIGDST)
+                .map(|b| Negatable { value: ct_addr(&x.origdst_addr, &x.origdst_mask), invert: neg(b) }),
+            repl_src: opt(XT_CONNTRACK_REPLSRC)
+                .map(|b| Negatable { value: ct_addr(&x.replsrc_addr, &x.replsrc_mask), invert: neg(b) }),
+            repl_dst: opt(XT_CONNTRACK_REPLDST)
+                .map(|b| Negatable { value: ct_addr(&x.repldst_addr, &x.repldst_mask), invert: neg(b) }),
+            orig_src_port: ports(XT_CONNTRACK_ORIGSRC_PORT, x.origsrc_port, x.origsrc_port_high),
+            orig_dst_port: ports(XT_CONNTRACK_ORIGDST_PORT, x.origdst_port, x.origdst_port_high),
+            repl_src_port: ports(XT_CONNTRACK_REPLSRC_PORT, x.replsrc_port, x.replsrc_port_high),
+            repl_dst_port: ports(XT_CONNTRACK_REPLDST_PORT, x.repldst_port, x.repldst_port_high),
+            status: opt(XT_CONNTRACK_STATUS)
+                .map(|b| Negatable { value: CtStatus(x.status_mask), invert: neg(b) }),
+            expires: opt(XT_CONNTRACK_EXPIRES).map(|b| Negatable {
+                value: ExpireRange { min: x.expires_min, max: x.expires_max },
+                invert: neg(b),
+            }),
+            direction: opt(XT_CONNTRACK_DIRECTION)
+                .map(|b| if neg(b) { CtDirection::Reply } else { CtDirection::Original }),
+        };
+        exact(x, m, NAME, REV, XtConntrackMtinfo3::encode)
     }
 }
 

@@ -1,7 +1,7 @@
 //! `struct xt_ct_target_info_v1` (linux/netfilter/xt_CT.h): target `CT` rev 2, 72 bytes; also
 //! what iptables 1.8.9 writes for `-j NOTRACK` (with `XT_CT_NOTRACK_ALIAS`).
 
-use super::{DecodeError, Rd, Wr, cstr_buf, cstr_text};
+use super::{DecodeError, Rd, Unrepresentable, Wr, cstr_buf, cstr_text, exact};
 use crate::targets::CtTarget;
 
 /// Extension name.
@@ -97,6 +97,30 @@ impl From<&CtTarget> for XtCtTargetInfoV1 {
             timeout: cstr_buf(t.timeout.as_deref().unwrap_or("")),
             pad: [0; 12],
         }
+    }
+}
+
+impl TryFrom<&XtCtTargetInfoV1> for CtTarget {
+    type Error = Unrepresentable;
+
+    /// The options `ct_save_v1` prints for `-j CT` (not the `-j NOTRACK` alias); refused unless
+    /// they encode back to the struct.
+    fn try_from(x: &XtCtTargetInfoV1) -> Result<Self, Unrepresentable> {
+        let refused = || Unrepresentable::new(NAME, REV, &x.encode());
+        if x.flags & XT_CT_NOTRACK_ALIAS != 0 {
+            return Err(refused());
+        }
+        let name = |s: String| Some(s).filter(|s| !s.is_empty());
+        let t = CtTarget {
+            notrack: x.flags & XT_CT_NOTRACK != 0,
+            helper: name(x.helper_name()),
+            timeout: name(x.timeout_name()),
+            ct_events: x.ct_events,
+            exp_events: x.exp_events,
+            zone: x.zone,
+            zone_flags: x.flags & !XT_CT_NOTRACK,
+        };
+        exact(x, t, NAME, REV, XtCtTargetInfoV1::encode)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `struct ipt_icmp` (linux/netfilter_ipv4/ip_tables.h): match `icmp` rev 0, 8 bytes.
 
-use super::{DecodeError, Rd, Wr, xt_align};
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
 use crate::matches::IcmpMatch;
 
 /// Extension name.
@@ -52,6 +52,21 @@ impl From<&IcmpMatch> for IptIcmp {
             invflags: if m.invert { IPT_ICMP_INV } else { 0 },
             pad: [0; 4],
         }
+    }
+}
+
+impl TryFrom<&IptIcmp> for IcmpMatch {
+    type Error = Unrepresentable;
+
+    /// The option `icmp_save` prints; refused unless it encodes back to the struct.
+    fn try_from(x: &IptIcmp) -> Result<Self, Unrepresentable> {
+        let m = IcmpMatch {
+            icmp_type: x.icmp_type,
+            code_min: x.code[0],
+            code_max: x.code[1],
+            invert: x.invflags & IPT_ICMP_INV != 0,
+        };
+        exact(x, m, NAME, REV, IptIcmp::encode)
     }
 }
 

@@ -1,7 +1,7 @@
 //! `struct xt_iprange_mtinfo` (linux/netfilter/xt_iprange.h): match `iprange` rev 1, 72 bytes.
 
-use super::{DecodeError, Rd, Wr, xt_align};
-use crate::matches::IprangeMatch;
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
+use crate::matches::{IprangeMatch, Ipv4Range, Negatable};
 
 /// Extension name.
 pub const NAME: &str = "iprange";
@@ -83,6 +83,26 @@ impl From<&IprangeMatch> for XtIprangeMtinfo {
             x.flags |= IPRANGE_DST | if d.invert { IPRANGE_DST_INV } else { 0 };
         }
         x
+    }
+}
+
+impl TryFrom<&XtIprangeMtinfo> for IprangeMatch {
+    type Error = Unrepresentable;
+
+    /// The ranges `iprange_mt4_save` prints; refused unless they encode back to the struct.
+    fn try_from(x: &XtIprangeMtinfo) -> Result<Self, Unrepresentable> {
+        let a = |b: &[u8; 16]| std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]);
+        let range = |bit: u8, inv: u8, min: &[u8; 16], max: &[u8; 16]| {
+            (x.flags & bit != 0).then(|| Negatable {
+                value: Ipv4Range { first: a(min), last: a(max) },
+                invert: x.flags & inv != 0,
+            })
+        };
+        let m = IprangeMatch {
+            src: range(IPRANGE_SRC, IPRANGE_SRC_INV, &x.src_min, &x.src_max),
+            dst: range(IPRANGE_DST, IPRANGE_DST_INV, &x.dst_min, &x.dst_max),
+        };
+        exact(x, m, NAME, REV, XtIprangeMtinfo::encode)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `struct xt_length_info` (linux/netfilter/xt_length.h): match `length` rev 0, 8 bytes.
 
-use super::{DecodeError, Rd, Wr, xt_align};
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
 use crate::matches::LengthMatch;
 
 /// Extension name.
@@ -39,6 +39,16 @@ impl XtLengthInfo {
 impl From<&LengthMatch> for XtLengthInfo {
     fn from(m: &LengthMatch) -> Self {
         XtLengthInfo { min: m.min, max: m.max, invert: u8::from(m.invert), pad: [0; 3] }
+    }
+}
+
+impl TryFrom<&XtLengthInfo> for LengthMatch {
+    type Error = Unrepresentable;
+
+    /// The option `length_save` prints; refused unless it encodes back to the struct.
+    fn try_from(x: &XtLengthInfo) -> Result<Self, Unrepresentable> {
+        let m = LengthMatch { min: x.min, max: x.max, invert: x.invert != 0 };
+        exact(x, m, NAME, REV, XtLengthInfo::encode)
     }
 }
 

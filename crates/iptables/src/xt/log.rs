@@ -1,7 +1,7 @@
 //! `struct xt_log_info` (linux/netfilter/xt_LOG.h): target `LOG` rev 0, 32 bytes.
 
-use super::{DecodeError, Rd, Wr, cstr_buf, cstr_text};
-use crate::targets::LogTarget;
+use super::{DecodeError, Rd, Unrepresentable, Wr, cstr_buf, cstr_text, exact};
+use crate::targets::{LogFlags, LogTarget};
 
 /// Extension name.
 pub const NAME: &str = "LOG";
@@ -42,6 +42,17 @@ impl XtLogInfo {
 impl From<&LogTarget> for XtLogInfo {
     fn from(t: &LogTarget) -> Self {
         XtLogInfo { level: t.level, logflags: t.flags.0, prefix: cstr_buf(t.prefix.as_deref().unwrap_or("")) }
+    }
+}
+
+impl TryFrom<&XtLogInfo> for LogTarget {
+    type Error = Unrepresentable;
+
+    /// The options `LOG_save` prints; refused unless they encode back to the struct.
+    fn try_from(x: &XtLogInfo) -> Result<Self, Unrepresentable> {
+        let prefix = Some(x.prefix_text()).filter(|p| !p.is_empty());
+        let t = LogTarget { level: x.level, prefix, flags: LogFlags(x.logflags) };
+        exact(x, t, NAME, REV, XtLogInfo::encode)
     }
 }
 

@@ -1,7 +1,7 @@
 //! `struct xt_mark_mtinfo1` (linux/netfilter/xt_mark.h): match `mark` rev 1, 16 bytes. iptables-nft
 //! 1.8.9 writes `-m mark` natively (`meta mark`); this decodes rules written by others.
 
-use super::{DecodeError, Rd, Wr, xt_align};
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
 use crate::matches::MarkMatch;
 
 /// Extension name.
@@ -40,6 +40,16 @@ impl XtMarkMtinfo1 {
 impl From<&MarkMatch> for XtMarkMtinfo1 {
     fn from(m: &MarkMatch) -> Self {
         XtMarkMtinfo1 { mark: m.mark, mask: m.mask, invert: u8::from(m.invert), pad: [0; 7] }
+    }
+}
+
+impl TryFrom<&XtMarkMtinfo1> for MarkMatch {
+    type Error = Unrepresentable;
+
+    /// `--mark VALUE[/MASK]`; refused unless it encodes back to the struct.
+    fn try_from(x: &XtMarkMtinfo1) -> Result<Self, Unrepresentable> {
+        let m = MarkMatch { mark: x.mark, mask: x.mask, invert: x.invert != 0 };
+        exact(x, m, NAME, REV, XtMarkMtinfo1::encode)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `struct xt_mark_tginfo2` (linux/netfilter/xt_mark.h): target `MARK` rev 2, 8 bytes.
 
-use super::{DecodeError, Rd, Wr};
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact};
 use crate::targets::MarkTarget;
 
 /// Extension name.
@@ -35,6 +35,15 @@ impl XtMarkTginfo2 {
 impl From<&MarkTarget> for XtMarkTginfo2 {
     fn from(t: &MarkTarget) -> Self {
         XtMarkTginfo2 { mark: t.mark, mask: t.mask }
+    }
+}
+
+impl TryFrom<&XtMarkTginfo2> for MarkTarget {
+    type Error = Unrepresentable;
+
+    /// `--set-xmark VALUE/MASK`.
+    fn try_from(x: &XtMarkTginfo2) -> Result<Self, Unrepresentable> {
+        exact(x, MarkTarget { mark: x.mark, mask: x.mask }, NAME, REV, XtMarkTginfo2::encode)
     }
 }
 

@@ -15,6 +15,9 @@
 //! tcp/udp ports and `-j NFLOG` are written natively by iptables-nft (`limit`, `meta mark`,
 //! `payload`/`cmp`/`range`, `log` expressions) and belong to the nf_tables layer.
 
+use crate::matches::Match;
+use crate::targets::Target;
+
 pub mod addrtype_v1;
 pub mod checksum;
 pub mod comment;
@@ -63,6 +66,42 @@ pub enum DecodeError {
         /// Actual length.
         actual: usize,
     },
+}
+
+/// A blob whose content no typed option describes exactly: iptables 1.8.9 never writes it, so
+/// natkeeper cannot say it back as a rule that would encode to the same bytes (converting it
+/// anyway could print a broader or different rule).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("xt {name} rev {rev}: info {info} is not what iptables 1.8.9 writes for any option")]
+pub struct Unrepresentable {
+    /// Extension name.
+    pub name: String,
+    /// Revision.
+    pub rev: u32,
+    /// The info bytes, in hex.
+    pub info: String,
+}
+
+impl Unrepresentable {
+    /// The error for a blob of extension `name` revision `rev`.
+    pub(crate) fn new(name: &str, rev: u32, info: &[u8]) -> Self {
+        let info = info.iter().map(|b| format!("{b:02x}")).collect();
+        Unrepresentable { name: name.to_owned(), rev, info }
+    }
+}
+
+/// `Ok(m)` when the struct of `m` is exactly `x` (so `m` says all `x` says), else the error.
+pub(crate) fn exact<X, M>(
+    x: &X,
+    m: M,
+    name: &str,
+    rev: u32,
+    encode: fn(&X) -> Vec<u8>,
+) -> Result<M, Unrepresentable>
+where
+    X: PartialEq + for<'a> From<&'a M>,
+{
+    if X::from(&m) == *x { Ok(m) } else { Err(Unrepresentable::new(name, rev, &encode(x))) }
 }
 
 /// Reads fields of a blob whose length was checked.
@@ -233,6 +272,57 @@ impl XtMatch {
         })
     }
 
+    /// The blob iptables-nft 1.8.9 sends when it writes `m` as an xt match; `None` for
+    /// `-m limit`, which it always writes natively (`-m mark`, tcp and udp ports are native too,
+    /// but have a struct).
+    pub fn from_match(m: &Match) -> Option<XtMatch> {
+        Some(match m {
+            Match::Tcp(m) => XtMatch::Tcp(m.into()),
+            Match::Udp(m) => XtMatch::Udp(m.into()),
+            Match::Icmp(m) => XtMatch::Icmp(m.into()),
+            Match::Multiport(m) => XtMatch::Multiport(m.into()),
+            Match::Conntrack(m) => XtMatch::Conntrack(m.into()),
+            Match::State(m) => XtMatch::Conntrack(m.into()),
+            Match::Length(m) => XtMatch::Length(m.into()),
+            Match::Comment(m) => XtMatch::Comment(m.into()),
+            Match::Mark(m) => XtMatch::Mark(m.into()),
+            Match::Connmark(m) => XtMatch::Connmark(m.into()),
+            Match::Physdev(m) => XtMatch::Physdev(m.into()),
+            Match::Addrtype(m) => XtMatch::Addrtype(m.into()),
+            Match::Pkttype(m) => XtMatch::Pkttype(m.into()),
+            Match::Ttl(m) => XtMatch::Ttl(m.into()),
+            Match::Iprange(m) => XtMatch::Iprange(m.into()),
+            Match::Limit(_) => return None,
+        })
+    }
+
+    /// The match iptables-save 1.8.9 prints for the blob. Refused when no typed match encodes
+    /// back to exactly these bytes (and for extensions natkeeper does not model).
+    pub fn to_match(&self) -> Result<Match, Unrepresentable> {
+        use conntrack_v3::XT_CONNTRACK_STATE_ALIAS;
+        Ok(match self {
+            XtMatch::Addrtype(x) => Match::Addrtype(x.try_into()?),
+            XtMatch::Comment(x) => Match::Comment(x.try_into()?),
+            XtMatch::Connmark(x) => Match::Connmark(x.try_into()?),
+            XtMatch::Conntrack(x) if x.match_flags & XT_CONNTRACK_STATE_ALIAS != 0 => {
+                Match::State(x.try_into()?)
+            }
+            XtMatch::Conntrack(x) => Match::Conntrack(x.try_into()?),
+            XtMatch::Icmp(x) => Match::Icmp(x.try_into()?),
+            XtMatch::Iprange(x) => Match::Iprange(x.try_into()?),
+            XtMatch::Length(x) => Match::Length(x.try_into()?),
+            XtMatch::Mark(x) => Match::Mark(x.try_into()?),
+            XtMatch::Multiport(x) => Match::Multiport(x.try_into()?),
+            XtMatch::Physdev(x) => Match::Physdev(x.try_into()?),
+            XtMatch::Pkttype(x) => Match::Pkttype(x.try_into()?),
+            XtMatch::State(x) => Match::State(x.try_into()?),
+            XtMatch::Tcp(x) => Match::Tcp(x.try_into()?),
+            XtMatch::Ttl(x) => Match::Ttl(x.try_into()?),
+            XtMatch::Udp(x) => Match::Udp(x.try_into()?),
+            XtMatch::Unknown { name, rev, info } => return Err(Unrepresentable::new(name, *rev, info)),
+        })
+    }
+
     /// The extension name (`NFTA_MATCH_NAME`).
     pub fn name(&self) -> &str {
         match self {
@@ -356,6 +446,57 @@ impl XtTarget {
             ("DNAT", 2) => XtTarget::Dnat(nat_range2::NfNatRange2::decode(info)?),
             ("REJECT", 0) => XtTarget::Reject(reject::IptRejectInfo::decode(info)?),
             _ => XtTarget::Unknown { name: name.to_owned(), rev, info: info.to_vec() },
+        })
+    }
+
+    /// The blob iptables-nft 1.8.9 sends for `t`; `None` for what it writes natively:
+    /// verdicts, chain jumps and `-j NFLOG`.
+    pub fn from_target(t: &Target) -> Option<XtTarget> {
+        use nat_ipv4_multi_range_compat::CompatTarget;
+        Some(match t {
+            Target::Dnat(t) => XtTarget::Dnat(t.into()),
+            Target::Snat(t) => XtTarget::NatCompat { name: CompatTarget::Snat, info: t.into() },
+            Target::Masquerade(t) => XtTarget::NatCompat { name: CompatTarget::Masquerade, info: t.into() },
+            Target::Redirect(t) => XtTarget::NatCompat { name: CompatTarget::Redirect, info: t.into() },
+            Target::Reject(t) => XtTarget::Reject(t.into()),
+            Target::Log(t) => XtTarget::Log(t.into()),
+            Target::Mark(t) => XtTarget::Mark(t.into()),
+            Target::Connmark(t) => XtTarget::Connmark(t.into()),
+            Target::ChecksumFill => XtTarget::Checksum(checksum::XtChecksumInfo::FILL),
+            Target::Ct(t) => XtTarget::Ct(t.into()),
+            Target::Notrack => XtTarget::Ct(ct_v2::XtCtTargetInfoV1::NOTRACK),
+            Target::Accept
+            | Target::Drop
+            | Target::Return
+            | Target::Jump(_)
+            | Target::Goto(_)
+            | Target::Nflog(_) => return None,
+        })
+    }
+
+    /// The target iptables-save 1.8.9 prints for the blob. Refused when no typed target encodes
+    /// back to exactly these bytes (and for DNAT revision 0, which iptables 1.8.9 prints with the
+    /// revision 2 layout, as garbage).
+    pub fn to_target(&self) -> Result<Target, Unrepresentable> {
+        use nat_ipv4_multi_range_compat::CompatTarget;
+        let refused = || Unrepresentable::new(self.name(), self.rev(), &self.encode());
+        Ok(match self {
+            XtTarget::Checksum(x) if *x == checksum::XtChecksumInfo::FILL => Target::ChecksumFill,
+            XtTarget::Checksum(_) => return Err(refused()),
+            XtTarget::Connmark(x) => Target::Connmark(x.try_into()?),
+            XtTarget::Ct(x) if *x == ct_v2::XtCtTargetInfoV1::NOTRACK => Target::Notrack,
+            XtTarget::Ct(x) => Target::Ct(x.try_into()?),
+            XtTarget::Log(x) => Target::Log(x.try_into()?),
+            XtTarget::Mark(x) => Target::Mark(x.try_into()?),
+            XtTarget::NatCompat { name: CompatTarget::Snat, info } => Target::Snat(info.try_into()?),
+            XtTarget::NatCompat { name: CompatTarget::Masquerade, info } => {
+                Target::Masquerade(info.try_into()?)
+            }
+            XtTarget::NatCompat { name: CompatTarget::Redirect, info } => Target::Redirect(info.try_into()?),
+            XtTarget::NatCompat { name: CompatTarget::Dnat, .. } => return Err(refused()),
+            XtTarget::Dnat(x) => Target::Dnat(x.try_into()?),
+            XtTarget::Reject(x) => Target::Reject(x.try_into()?),
+            XtTarget::Unknown { .. } => return Err(refused()),
         })
     }
 

@@ -1,7 +1,8 @@
 //! `struct xt_multiport_v1` (linux/netfilter/xt_multiport.h): match `multiport` rev 1, 48 bytes.
 
-use super::{DecodeError, Rd, Wr};
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact};
 use crate::matches::{MultiportKind, MultiportMatch};
+use crate::port::PortRange;
 
 /// Extension name.
 pub const NAME: &str = "multiport";
@@ -84,6 +85,39 @@ impl From<&MultiportMatch> for XtMultiportV1 {
         }
         x.count = i as u8;
         x
+    }
+}
+
+impl TryFrom<&XtMultiportV1> for MultiportMatch {
+    type Error = Unrepresentable;
+
+    /// The ports `multiport_save_v1` prints (an entry with `pflags` set starts a range); refused
+    /// unless they encode back to the struct.
+    fn try_from(x: &XtMultiportV1) -> Result<Self, Unrepresentable> {
+        let refused = || Unrepresentable::new(NAME, REV, &x.encode());
+        let kind = match x.flags {
+            XT_MULTIPORT_SOURCE => MultiportKind::Source,
+            XT_MULTIPORT_DESTINATION => MultiportKind::Destination,
+            XT_MULTIPORT_EITHER => MultiportKind::Either,
+            _ => return Err(refused()),
+        };
+        let count = usize::from(x.count);
+        if count == 0 || count > x.ports.len() {
+            return Err(refused());
+        }
+        let mut ports = Vec::new();
+        let mut i = 0;
+        while i < count {
+            let first = x.ports[i];
+            if x.pflags[i] != 0 && i + 1 < count {
+                ports.push(PortRange::new(first, x.ports[i + 1]));
+                i += 2;
+            } else {
+                ports.push(PortRange::single(first));
+                i += 1;
+            }
+        }
+        exact(x, MultiportMatch { kind, ports, invert: x.invert != 0 }, NAME, REV, XtMultiportV1::encode)
     }
 }
 

@@ -4,7 +4,9 @@
 
 use std::net::Ipv4Addr;
 
-use super::{DecodeError, Rd, Wr, xt_align};
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
+use crate::matches::Ipv4Range;
+use crate::port::PortRange;
 use crate::targets::{MasqueradeTarget, NatRange, RedirectTarget, SnatTarget};
 
 /// Revision.
@@ -157,6 +159,59 @@ impl From<&RedirectTarget> for NfNatIpv4MultiRangeCompat {
     fn from(t: &RedirectTarget) -> Self {
         let range = NatRange { ports: t.ports, ..NatRange::default() };
         NfNatIpv4MultiRangeCompat::from_range(&range, flag(t.random, NF_NAT_RANGE_PROTO_RANDOM))
+    }
+}
+
+impl NfNatIpv4MultiRangeCompat {
+    /// The range and flags of `range[0]` (`RANGE2_INIT_FROM_IPV4_MRC`), as the model keeps them.
+    fn range(&self) -> (NatRange, u32) {
+        let addrs = (self.flags & NF_NAT_RANGE_MAP_IPS != 0)
+            .then_some(Ipv4Range { first: self.min_ip, last: self.max_ip });
+        let ports = (self.flags & NF_NAT_RANGE_PROTO_SPECIFIED != 0)
+            .then_some(PortRange::new(self.min_port, self.max_port));
+        (NatRange { addrs, ports, base_port: None }, self.flags)
+    }
+}
+
+impl TryFrom<&NfNatIpv4MultiRangeCompat> for SnatTarget {
+    type Error = Unrepresentable;
+
+    /// The options `SNAT_save` prints; refused unless they encode back to the struct.
+    fn try_from(x: &NfNatIpv4MultiRangeCompat) -> Result<Self, Unrepresentable> {
+        let (to, flags) = x.range();
+        let t = SnatTarget {
+            to,
+            random: flags & NF_NAT_RANGE_PROTO_RANDOM != 0,
+            random_fully: flags & NF_NAT_RANGE_PROTO_RANDOM_FULLY != 0,
+            persistent: flags & NF_NAT_RANGE_PERSISTENT != 0,
+        };
+        exact(x, t, CompatTarget::Snat.name(), REV, NfNatIpv4MultiRangeCompat::encode)
+    }
+}
+
+impl TryFrom<&NfNatIpv4MultiRangeCompat> for MasqueradeTarget {
+    type Error = Unrepresentable;
+
+    /// The options `MASQUERADE_save` prints; refused unless they encode back to the struct.
+    fn try_from(x: &NfNatIpv4MultiRangeCompat) -> Result<Self, Unrepresentable> {
+        let (to, flags) = x.range();
+        let t = MasqueradeTarget {
+            ports: to.ports,
+            random: flags & NF_NAT_RANGE_PROTO_RANDOM != 0,
+            random_fully: flags & NF_NAT_RANGE_PROTO_RANDOM_FULLY != 0,
+        };
+        exact(x, t, CompatTarget::Masquerade.name(), REV, NfNatIpv4MultiRangeCompat::encode)
+    }
+}
+
+impl TryFrom<&NfNatIpv4MultiRangeCompat> for RedirectTarget {
+    type Error = Unrepresentable;
+
+    /// The options `REDIRECT_save` prints; refused unless they encode back to the struct.
+    fn try_from(x: &NfNatIpv4MultiRangeCompat) -> Result<Self, Unrepresentable> {
+        let (to, flags) = x.range();
+        let t = RedirectTarget { ports: to.ports, random: flags & NF_NAT_RANGE_PROTO_RANDOM != 0 };
+        exact(x, t, CompatTarget::Redirect.name(), REV, NfNatIpv4MultiRangeCompat::encode)
     }
 }
 

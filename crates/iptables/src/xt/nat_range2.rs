@@ -7,8 +7,10 @@ use super::nat_ipv4_multi_range_compat::{
     NF_NAT_RANGE_MAP_IPS, NF_NAT_RANGE_PERSISTENT, NF_NAT_RANGE_PROTO_OFFSET, NF_NAT_RANGE_PROTO_RANDOM,
     NF_NAT_RANGE_PROTO_SPECIFIED,
 };
-use super::{DecodeError, Rd, Wr, xt_align};
-use crate::targets::DnatTarget;
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
+use crate::matches::Ipv4Range;
+use crate::port::PortRange;
+use crate::targets::{DnatTarget, NatRange};
 
 /// Extension name.
 pub const NAME: &str = "DNAT";
@@ -97,6 +99,28 @@ impl From<&DnatTarget> for NfNatRange2 {
             x.flags |= NF_NAT_RANGE_PERSISTENT;
         }
         x
+    }
+}
+
+impl TryFrom<&NfNatRange2> for DnatTarget {
+    type Error = Unrepresentable;
+
+    /// The options `DNATv2_save` prints; refused unless they encode back to the struct.
+    fn try_from(x: &NfNatRange2) -> Result<Self, Unrepresentable> {
+        let v4 = |b: &[u8; 16]| Ipv4Addr::new(b[0], b[1], b[2], b[3]);
+        let to = NatRange {
+            addrs: (x.flags & NF_NAT_RANGE_MAP_IPS != 0)
+                .then(|| Ipv4Range { first: v4(&x.min_addr), last: v4(&x.max_addr) }),
+            ports: (x.flags & NF_NAT_RANGE_PROTO_SPECIFIED != 0)
+                .then_some(PortRange::new(x.min_proto, x.max_proto)),
+            base_port: (x.flags & NF_NAT_RANGE_PROTO_OFFSET != 0).then_some(x.base_proto),
+        };
+        let t = DnatTarget {
+            to,
+            random: x.flags & NF_NAT_RANGE_PROTO_RANDOM != 0,
+            persistent: x.flags & NF_NAT_RANGE_PERSISTENT != 0,
+        };
+        exact(x, t, NAME, REV, NfNatRange2::encode)
     }
 }
 

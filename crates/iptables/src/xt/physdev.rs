@@ -1,8 +1,8 @@
 //! `struct xt_physdev_info` (linux/netfilter/xt_physdev.h): match `physdev` rev 0, 72 bytes.
 
-use super::{DecodeError, Rd, Wr, cstr_text, xt_align};
+use super::{DecodeError, Rd, Unrepresentable, Wr, cstr_text, exact, xt_align};
 use crate::iface::Interface;
-use crate::matches::PhysdevMatch;
+use crate::matches::{Negatable, PhysdevMatch};
 
 /// Extension name.
 pub const NAME: &str = "physdev";
@@ -117,6 +117,31 @@ impl From<&PhysdevMatch> for XtPhysdevInfo {
             }
         }
         x
+    }
+}
+
+impl TryFrom<&XtPhysdevInfo> for PhysdevMatch {
+    type Error = Unrepresentable;
+
+    /// The options `physdev_save` prints; refused unless they encode back to the struct.
+    fn try_from(x: &XtPhysdevInfo) -> Result<Self, Unrepresentable> {
+        let refused = || Unrepresentable::new(NAME, REV, &x.encode());
+        let iface = |bit: u8, name: String| -> Result<Option<Negatable<Interface>>, Unrepresentable> {
+            if x.bitmask & bit == 0 {
+                return Ok(None);
+            }
+            let value = Interface::parse(&name).map_err(|_| refused())?;
+            Ok(Some(Negatable { value, invert: x.invert & bit != 0 }))
+        };
+        let flag = |bit: u8| (x.bitmask & bit != 0).then_some(x.invert & bit != 0);
+        let m = PhysdevMatch {
+            physdev_in: iface(XT_PHYSDEV_OP_IN, x.physindev_name())?,
+            physdev_out: iface(XT_PHYSDEV_OP_OUT, x.physoutdev_name())?,
+            is_in: flag(XT_PHYSDEV_OP_ISIN),
+            is_out: flag(XT_PHYSDEV_OP_ISOUT),
+            is_bridged: flag(XT_PHYSDEV_OP_BRIDGED),
+        };
+        exact(x, m, NAME, REV, XtPhysdevInfo::encode)
     }
 }
 

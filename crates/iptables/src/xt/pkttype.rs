@@ -1,6 +1,6 @@
 //! `struct xt_pkttype_info` (linux/netfilter/xt_pkttype.h): match `pkttype` rev 0, 8 bytes.
 
-use super::{DecodeError, Rd, Wr};
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact};
 use crate::matches::PkttypeMatch;
 
 /// Extension name.
@@ -35,6 +35,16 @@ impl XtPkttypeInfo {
 impl From<&PkttypeMatch> for XtPkttypeInfo {
     fn from(m: &PkttypeMatch) -> Self {
         XtPkttypeInfo { pkttype: i32::from(m.pkttype), invert: i32::from(m.invert) }
+    }
+}
+
+impl TryFrom<&XtPkttypeInfo> for PkttypeMatch {
+    type Error = Unrepresentable;
+
+    /// `--pkt-type TYPE`; refused unless it encodes back to the struct.
+    fn try_from(x: &XtPkttypeInfo) -> Result<Self, Unrepresentable> {
+        let pkttype = u8::try_from(x.pkttype).map_err(|_| Unrepresentable::new(NAME, REV, &x.encode()))?;
+        exact(x, PkttypeMatch { pkttype, invert: x.invert != 0 }, NAME, REV, XtPkttypeInfo::encode)
     }
 }
 

@@ -1,7 +1,7 @@
 //! `struct ipt_reject_info` (linux/netfilter_ipv4/ipt_REJECT.h): target `REJECT` rev 0, 8 bytes.
 
-use super::{DecodeError, Rd, Wr, xt_align};
-use crate::targets::RejectTarget;
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
+use crate::targets::{RejectTarget, RejectWith};
 
 /// Extension name.
 pub const NAME: &str = "REJECT";
@@ -35,6 +35,17 @@ impl IptRejectInfo {
 impl From<&RejectTarget> for IptRejectInfo {
     fn from(t: &RejectTarget) -> Self {
         IptRejectInfo { with: t.with.value(), pad: [0; 4] }
+    }
+}
+
+impl TryFrom<&IptRejectInfo> for RejectTarget {
+    type Error = Unrepresentable;
+
+    /// `--reject-with TYPE`; refused for values natkeeper does not name, and padding.
+    fn try_from(x: &IptRejectInfo) -> Result<Self, Unrepresentable> {
+        let refused = || Unrepresentable::new(NAME, REV, &x.encode());
+        let with = RejectWith::from_value(x.with).ok_or_else(refused)?;
+        exact(x, RejectTarget { with }, NAME, REV, IptRejectInfo::encode)
     }
 }
 

@@ -3,7 +3,8 @@
 //! iptables 1.8.9 never writes it (`-m state` becomes conntrack rev 3) but prints it when found.
 //! Bits are `XT_STATE_BIT(ctinfo)`; negation complements the mask.
 
-use super::{DecodeError, Rd, Wr, xt_align};
+use super::{DecodeError, Rd, Unrepresentable, Wr, xt_align};
+use crate::matches::{CtStates, StateMatch};
 
 /// Extension name.
 pub const NAME: &str = "state";
@@ -42,6 +43,22 @@ impl XtStateInfo {
     pub fn decode(b: &[u8]) -> Result<Self, DecodeError> {
         let r = Rd::new(NAME, REV, b, SIZE)?;
         Ok(XtStateInfo { statemask: r.u32(0), pad: r.arr(4) })
+    }
+}
+
+impl TryFrom<&XtStateInfo> for StateMatch {
+    type Error = Unrepresentable;
+
+    /// What iptables 1.8.9 prints for the blob (`state_save`): the INVALID, ESTABLISHED, RELATED
+    /// and NEW bits (which have the same values in `xt_conntrack_mtinfo3`). Refused when any other
+    /// bit is set (an inverted mask, or `XT_STATE_UNTRACKED`, which iptables would not print).
+    fn try_from(x: &XtStateInfo) -> Result<Self, Unrepresentable> {
+        const KNOWN: u32 = XT_STATE_INVALID | XT_STATE_ESTABLISHED | XT_STATE_RELATED | XT_STATE_NEW;
+        if x.statemask == 0 || x.statemask & !KNOWN != 0 || x.pad != [0; 4] {
+            return Err(Unrepresentable::new(NAME, REV, &x.encode()));
+        }
+        // Fits: only the low four bits are set.
+        Ok(StateMatch { states: CtStates(x.statemask as u16), invert: false })
     }
 }
 

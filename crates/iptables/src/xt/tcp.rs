@@ -3,8 +3,9 @@
 //! iptables-nft 1.8.9 sends it only when the rule cannot be written natively: `--tcp-option`,
 //! or `-m tcp` without options.
 
-use super::{DecodeError, Rd, Wr, xt_align};
-use crate::matches::TcpMatch;
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
+use crate::matches::{PortMatch, TcpFlags, TcpFlagsMatch, TcpMatch, TcpOptionMatch};
+use crate::port::PortRange;
 
 /// Extension name.
 pub const NAME: &str = "tcp";
@@ -92,6 +93,39 @@ impl From<&TcpMatch> for XtTcp {
             x.invflags |= if f.invert { XT_TCP_INV_FLAGS } else { 0 };
         }
         x
+    }
+}
+
+impl TryFrom<&XtTcp> for TcpMatch {
+    type Error = Unrepresentable;
+
+    /// The options `tcp_save` prints for the struct; refused unless they encode back to it.
+    fn try_from(x: &XtTcp) -> Result<Self, Unrepresentable> {
+        // `! 0:65535` is printed as nothing at all: not a rule option.
+        let refused = || Unrepresentable::new(NAME, REV, &x.encode());
+        let port = |pts: [u16; 2], inv: u8| {
+            let invert = x.invflags & inv != 0;
+            let ports = PortRange::new(pts[0], pts[1]);
+            match (ports.is_any(), invert) {
+                (true, true) => Err(refused()),
+                (true, false) => Ok(None),
+                (false, _) => Ok(Some(PortMatch { ports, invert })),
+            }
+        };
+        let option = (x.option != 0 || x.invflags & XT_TCP_INV_OPTION != 0)
+            .then_some(TcpOptionMatch { kind: x.option, invert: x.invflags & XT_TCP_INV_OPTION != 0 });
+        let flags = (x.flg_mask != 0 || x.invflags & XT_TCP_INV_FLAGS != 0).then_some(TcpFlagsMatch {
+            mask: TcpFlags(x.flg_mask),
+            comp: TcpFlags(x.flg_cmp),
+            invert: x.invflags & XT_TCP_INV_FLAGS != 0,
+        });
+        let m = TcpMatch {
+            sport: port(x.spts, XT_TCP_INV_SRCPT)?,
+            dport: port(x.dpts, XT_TCP_INV_DSTPT)?,
+            option,
+            flags,
+        };
+        exact(x, m, NAME, REV, XtTcp::encode)
     }
 }
 

@@ -1,6 +1,6 @@
 //! `struct ipt_ttl_info` (linux/netfilter_ipv4/ipt_ttl.h): match `ttl` rev 0, 8 bytes.
 
-use super::{DecodeError, Rd, Wr, xt_align};
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
 use crate::matches::{TtlMatch, TtlMode};
 
 /// Extension name.
@@ -55,6 +55,22 @@ impl From<&TtlMatch> for IptTtlInfo {
             ttl: m.ttl,
             pad: [0; 6],
         }
+    }
+}
+
+impl TryFrom<&IptTtlInfo> for TtlMatch {
+    type Error = Unrepresentable;
+
+    /// `--ttl-eq/-lt/-gt`; refused unless it encodes back to the struct.
+    fn try_from(x: &IptTtlInfo) -> Result<Self, Unrepresentable> {
+        let mode = match x.mode {
+            IPT_TTL_EQ => TtlMode::Eq,
+            IPT_TTL_NE => TtlMode::Ne,
+            IPT_TTL_LT => TtlMode::Lt,
+            IPT_TTL_GT => TtlMode::Gt,
+            _ => return Err(Unrepresentable::new(NAME, REV, &x.encode())),
+        };
+        exact(x, TtlMatch { mode, ttl: x.ttl }, NAME, REV, IptTtlInfo::encode)
     }
 }
 

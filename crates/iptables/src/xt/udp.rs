@@ -1,8 +1,9 @@
 //! `struct xt_udp` (linux/netfilter/xt_tcpudp.h): match `udp` rev 0, 16 bytes. iptables-nft
 //! 1.8.9 sends it only for `-m udp` without options.
 
-use super::{DecodeError, Rd, Wr, xt_align};
-use crate::matches::UdpMatch;
+use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
+use crate::matches::{PortMatch, UdpMatch};
+use crate::port::PortRange;
 
 /// Extension name.
 pub const NAME: &str = "udp";
@@ -59,6 +60,27 @@ impl From<&UdpMatch> for XtUdp {
             x.invflags |= if p.invert { XT_UDP_INV_DSTPT } else { 0 };
         }
         x
+    }
+}
+
+impl TryFrom<&XtUdp> for UdpMatch {
+    type Error = Unrepresentable;
+
+    /// The options `udp_save` prints for the struct; refused unless they encode back to it.
+    fn try_from(x: &XtUdp) -> Result<Self, Unrepresentable> {
+        // `! 0:65535` is printed as nothing at all: not a rule option.
+        let refused = || Unrepresentable::new(NAME, REV, &x.encode());
+        let port = |pts: [u16; 2], inv: u8| {
+            let invert = x.invflags & inv != 0;
+            let ports = PortRange::new(pts[0], pts[1]);
+            match (ports.is_any(), invert) {
+                (true, true) => Err(refused()),
+                (true, false) => Ok(None),
+                (false, _) => Ok(Some(PortMatch { ports, invert })),
+            }
+        };
+        let m = UdpMatch { sport: port(x.spts, XT_UDP_INV_SRCPT)?, dport: port(x.dpts, XT_UDP_INV_DSTPT)? };
+        exact(x, m, NAME, REV, XtUdp::encode)
     }
 }
 
