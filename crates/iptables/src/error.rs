@@ -27,6 +27,9 @@ pub enum ErrorKind {
     /// A word is longer than the 1023 bytes iptables-restore accepts.
     #[error("word longer than 1023 bytes")]
     WordTooLong,
+    /// A `"` is never closed (iptables-restore would run the word to the end of the line).
+    #[error("unterminated quote")]
+    UnterminatedQuote,
     /// An option no loaded extension knows.
     #[error("unknown option `{option}'")]
     UnknownOption {

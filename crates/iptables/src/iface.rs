@@ -30,6 +30,11 @@ impl Interface {
         if s.contains('"') {
             return Err("`\"' in interface name");
         }
+        // The kernel allows neither in a name; iptables only warns ("weird character"), and the
+        // name could never match.
+        if s.contains(|c: char| c == '/' || c.is_whitespace()) {
+            return Err("`/' or white space in interface name");
+        }
         Ok(Interface { name: s.to_owned() })
     }
 

@@ -3,8 +3,9 @@
 //! This is `add_param_to_argv` of iptables 1.8.9 (iptables/xshared.c), not a shell: words are
 //! separated by space, tab or newline; `"` starts a quoted part in which `\` escapes the next
 //! character; a closing `"` ends the word (so `"a"b` is two words and `""` is one empty word);
-//! `'` and `\` outside quotes are ordinary characters; an unterminated quote runs to the end of
-//! the line. A word may have at most 1023 bytes.
+//! `'` and `\` outside quotes are ordinary characters. A word may have at most 1023 bytes.
+//! One difference on purpose: iptables runs an unterminated quote to the end of the line (so
+//! `-o eth0"-j LOG` names an interface `eth0-j LOG`); here it is an error.
 
 use crate::error::ErrorKind;
 
@@ -45,6 +46,9 @@ pub(crate) fn split(line: &str) -> Result<Vec<String>, (usize, ErrorKind)> {
             return Err((words.len() + 1, ErrorKind::WordTooLong));
         }
     }
+    if in_quote {
+        return Err((words.len() + 1, ErrorKind::UnterminatedQuote));
+    }
     if !param.is_empty() {
         words.push(param);
     }
@@ -69,9 +73,14 @@ mod tests {
         assert_eq!(s(r#"x """#), ["x", ""]);
         assert_eq!(s(r#"'a b'"#), ["'a", "b'"]);
         assert_eq!(s(r#"a\ b"#), [r"a\", "b"]);
-        assert_eq!(s(r#"--comment "open"#), ["--comment", "open"]);
         assert_eq!(s("a\r"), ["a\r"]);
         assert!(s("").is_empty());
+    }
+
+    #[test]
+    fn an_unterminated_quote_is_an_error() {
+        assert_eq!(split(r#"--comment "open"#), Err((2, ErrorKind::UnterminatedQuote)));
+        assert_eq!(split("-A OUTPUT -o eth0\"-j LOG ").map_err(|e| e.1), Err(ErrorKind::UnterminatedQuote));
     }
 
     #[test]
