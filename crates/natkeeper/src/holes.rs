@@ -12,8 +12,10 @@
 
 use std::fmt;
 
-use natkeeper_nft::expr::{Cmp, Counter, Meta, MetaKey, Xt};
-use natkeeper_nft::{Compat, Expr, Family, Position, Rule, Ruleset, Transaction, Verdict};
+use natkeeper_iptables::matches::{CommentMatch, MarkMatch};
+use natkeeper_iptables::{IfaceMatch, Interface, Match, Table, Target};
+use natkeeper_nft::expr::{Cmp, Counter, Meta, MetaKey};
+use natkeeper_nft::{Expr, Family, Position, Rule, Ruleset, Transaction, Verdict};
 
 use crate::desired::{ifname_bytes, is_ours};
 use crate::names::{HOLE_TAG, MARK, MARK_MASK};
@@ -76,39 +78,55 @@ pub struct Hole {
     pub rule: Rule,
 }
 
+/// A hole that cannot be written (a bridge name iptables cannot express).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot write the hole for bridge `{bridge}`: {reason}")]
+pub struct HoleError {
+    /// The bridge.
+    pub bridge: String,
+    /// Why.
+    pub reason: String,
+}
+
 impl Hole {
     /// The hole for `bridge` in `direction` at `site`.
-    pub fn new(site: Site, bridge: &str, direction: Direction) -> Hole {
+    pub fn new(site: Site, bridge: &str, direction: Direction) -> Result<Hole, HoleError> {
         let comment = comment(bridge, direction);
-        let (table, chain) = site.chain();
-        let mut rule = Rule::new(Family::Ip, table, chain);
-        let iface = match direction {
-            Direction::In => MetaKey::OifName,
-            Direction::Out => MetaKey::IifName,
-        };
-        match site {
+        let err = |reason: String| HoleError { bridge: bridge.to_string(), reason };
+        let rule = match site {
             Site::IptablesForward => {
-                // Exactly iptables-nft 1.8.9's encoding: interface name with its NUL (`-o virbr0`),
-                // xt connmark rev 1, xt comment rev 0, a counter, the verdict, and NFTA_RULE_COMPAT.
-                let mut name = bridge.as_bytes().to_vec();
-                name.push(0);
-                rule = rule
-                    .with(Meta::load(iface))
-                    .with(Cmp::eq(name))
-                    .with(Expr::Match(Xt::new("connmark", 1, connmark_info(MARK, MARK_MASK))))
-                    .with(Expr::Match(Xt::new("comment", 0, comment_info(&comment))))
-                    .with(Counter::default())
-                    .with(Expr::verdict(Verdict::Accept));
-                rule.compat = Some(Compat::default());
+                // The iptables rule, encoded by natkeeper-iptables exactly as iptables-nft 1.8.9
+                // writes it (interface with its NUL, xt connmark rev 1, xt comment, counter, COMPAT).
+                let iface = IfaceMatch {
+                    iface: Interface::parse(bridge).map_err(|e| err(e.to_string()))?,
+                    invert: false,
+                };
+                let mut r = natkeeper_iptables::Rule::new(Table::Filter, "FORWARD");
+                match direction {
+                    Direction::In => r.out_interface = Some(iface),
+                    Direction::Out => r.in_interface = Some(iface),
+                }
+                r.matches = vec![
+                    Match::Connmark(MarkMatch { mark: MARK, mask: MARK_MASK, invert: false }),
+                    Match::Comment(CommentMatch { comment: comment.clone() }),
+                ];
+                r.target = Some(Target::Accept);
+                natkeeper_iptables::encode(&r).map_err(|e| err(e.to_string()))?
             }
             Site::LibvirtGuestInput => {
-                rule = rule.with(Meta::load(iface)).with(Cmp::eq(ifname_bytes(bridge)));
+                let (table, chain) = site.chain();
+                let iface = match direction {
+                    Direction::In => MetaKey::OifName,
+                    Direction::Out => MetaKey::IifName,
+                };
+                let mut rule = Rule::new(Family::Ip, table, chain)
+                    .with(Meta::load(iface))
+                    .with(Cmp::eq(ifname_bytes(bridge)));
                 rule.exprs.extend(is_ours());
-                rule =
-                    rule.with(Counter::default()).with(Expr::verdict(Verdict::Accept)).with_comment(&comment);
+                rule.with(Counter::default()).with(Expr::verdict(Verdict::Accept)).with_comment(&comment)
             }
-        }
-        Hole { site, bridge: bridge.to_string(), direction, rule }
+        };
+        Ok(Hole { site, bridge: bridge.to_string(), direction, rule })
     }
 
     /// Inserts the hole at the head of its chain.
@@ -180,22 +198,6 @@ pub fn comment(bridge: &str, direction: Direction) -> String {
     format!("{HOLE_TAG}: {bridge} {d}")
 }
 
-/// `struct xt_connmark_mtinfo1 { __u32 mark, mask; __u8 invert; }`, padded to 16 bytes (host order).
-fn connmark_info(mark: u32, mask: u32) -> Vec<u8> {
-    let mut v = Vec::with_capacity(16);
-    v.extend_from_slice(&mark.to_ne_bytes());
-    v.extend_from_slice(&mask.to_ne_bytes());
-    v.resize(16, 0);
-    v
-}
-
-/// `struct xt_comment_info { char comment[256]; }`.
-fn comment_info(text: &str) -> Vec<u8> {
-    let mut v: Vec<u8> = text.bytes().take(255).collect();
-    v.resize(256, 0);
-    v
-}
-
 /// The comment of a rule: its userdata comment, or the text of an xt `comment` match.
 pub fn rule_comment(r: &Rule) -> Option<String> {
     r.comment().or_else(|| {
@@ -233,7 +235,7 @@ pub fn plan_holes(
     bridges: &[String],
     have: &Ruleset,
     changes: &mut Vec<crate::plan::Change>,
-) {
+) -> Result<(), HoleError> {
     use crate::plan::Change;
     for site in [Site::IptablesForward, Site::LibvirtGuestInput] {
         let info = sites.iter().find(|s| s.site == site);
@@ -241,15 +243,16 @@ pub fn plan_holes(
         let rules: Vec<&Rule> = have.chain_rules(Family::Ip, table, chain).collect();
         let blocking_at =
             info.and_then(|i| i.first_blocking).and_then(|h| rules.iter().position(|r| r.handle == Some(h)));
-        let wanted: Vec<Hole> = match (info, site) {
-            (None, _) => Vec::new(),
-            (Some(_), Site::IptablesForward) => bridges
+        let directions: &[Direction] = match site {
+            Site::IptablesForward => &[Direction::In, Direction::Out],
+            Site::LibvirtGuestInput => &[Direction::In],
+        };
+        let wanted: Vec<Hole> = match info {
+            None => Vec::new(),
+            Some(_) => bridges
                 .iter()
-                .flat_map(|b| [Hole::new(site, b, Direction::In), Hole::new(site, b, Direction::Out)])
-                .collect(),
-            (Some(_), Site::LibvirtGuestInput) => {
-                bridges.iter().map(|b| Hole::new(site, b, Direction::In)).collect()
-            }
+                .flat_map(|b| directions.iter().map(move |d| Hole::new(site, b, *d)))
+                .collect::<Result<_, _>>()?,
         };
         let mut kept = vec![false; rules.len()];
         for w in &wanted {
@@ -277,6 +280,7 @@ pub fn plan_holes(
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -287,7 +291,7 @@ mod tests {
     fn the_iptables_hole_carries_the_xt_blobs_iptables_nft_writes() {
         // iptables-nft -vvv -A FORWARD -o virbr0 -m connmark --mark 0x4e4b0000/0xffff0000 ...:
         // connmark rev 1 info = 00004b4e 0000ffff 00000000 00000000
-        let h = Hole::new(Site::IptablesForward, "virbr0", Direction::In);
+        let h = Hole::new(Site::IptablesForward, "virbr0", Direction::In).unwrap();
         let connmark = h.rule.exprs.iter().find_map(|e| match e {
             Expr::Match(x) if x.name == "connmark" => Some(x.info.clone()),
             _ => None,
@@ -295,7 +299,8 @@ mod tests {
         assert_eq!(connmark.unwrap(), [0, 0, 0x4b, 0x4e, 0, 0, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0]);
         assert!(is_hole(&h.rule));
         assert_eq!(rule_comment(&h.rule).as_deref(), Some("natkeeper: virbr0 in"));
-        let native = Hole::new(Site::LibvirtGuestInput, "virbr0", Direction::In);
+        let native = Hole::new(Site::LibvirtGuestInput, "virbr0", Direction::In).unwrap();
+        assert!(Hole::new(Site::IptablesForward, "vir br0", Direction::In).is_err());
         assert!(is_hole(&native.rule));
     }
 }

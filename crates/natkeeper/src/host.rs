@@ -53,6 +53,9 @@ pub enum Error {
     /// Waiting for events failed.
     #[error("waiting for events: {0}")]
     Io(#[from] std::io::Error),
+    /// A hole cannot be written (a bridge name iptables cannot express).
+    #[error(transparent)]
+    Hole(#[from] crate::holes::HoleError),
     /// Another writer kept committing between our read and our commit.
     #[error("the ruleset kept changing: gave up after {0} attempts")]
     Contended(u32),
@@ -110,7 +113,7 @@ impl Host {
     pub fn plan(&mut self, policy: &Policy, opts: &Options) -> Result<(Plan, Resolved), Error> {
         let resolved = self.resolve(policy, opts)?;
         let ruleset = Ruleset::read(&mut self.nft, Family::Ip)?;
-        Ok((plan_for(&resolved, &ruleset), resolved))
+        Ok((plan_for(&resolved, &ruleset)?, resolved))
     }
 
     /// Makes the kernel match `policy` in one generation-guarded transaction; when another writer
@@ -119,7 +122,7 @@ impl Host {
         let resolved = self.resolve(policy, opts)?;
         for attempt in 1..=APPLY_ATTEMPTS {
             let ruleset = Ruleset::read(&mut self.nft, Family::Ip)?;
-            let plan = plan_for(&resolved, &ruleset);
+            let plan = plan_for(&resolved, &ruleset)?;
             if !plan.is_empty() {
                 match self.nft.commit(plan.transaction()) {
                     Ok(()) => {}
@@ -151,7 +154,7 @@ impl Host {
         for attempt in 1..=APPLY_ATTEMPTS {
             let ruleset = Ruleset::read(&mut self.nft, Family::Ip)?;
             let mut changes = Vec::new();
-            plan_holes(&[], &[], &ruleset, &mut changes);
+            plan_holes(&[], &[], &ruleset, &mut changes)?;
             if ruleset.table(Family::Ip, TABLE).is_some() {
                 changes.push(Change::DeleteTable);
             }
@@ -170,11 +173,11 @@ impl Host {
 }
 
 /// The plan for `resolved` against `ruleset` (pure: no I/O).
-pub fn plan_for(resolved: &Resolved, ruleset: &Ruleset) -> Plan {
+pub fn plan_for(resolved: &Resolved, ruleset: &Ruleset) -> Result<Plan, Error> {
     let mut changes = Vec::new();
     plan_table(&own_table(resolved), ruleset, &mut changes);
     let sites: Vec<SiteInfo> = if resolved.needs_forwarding() { hole_sites(ruleset) } else { Vec::new() };
     let bridges: Vec<String> = resolved.networks.iter().map(|n| n.bridge.clone()).collect();
-    plan_holes(&sites, &bridges, ruleset, &mut changes);
-    Plan { generation: ruleset.generation, changes }
+    plan_holes(&sites, &bridges, ruleset, &mut changes)?;
+    Ok(Plan { generation: ruleset.generation, changes })
 }
