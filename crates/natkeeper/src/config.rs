@@ -486,7 +486,10 @@ fn one_line(s: &str) -> String {
 fn network(index: usize, n: RawNetwork) -> Result<Network, ConfigError> {
     let name = n.name.unwrap_or_else(|| n.bridge.clone());
     let entry = format!("network #{index} ({name})");
-    if n.bridge.is_empty() || n.bridge.len() > 15 {
+    // What the kernel allows in a name (at most 15 bytes, no '/', white space, NUL), and no '"'
+    // (iptables-save could not print it back).
+    let bad_char = |c: char| c == '/' || c == '"' || c == '\0' || c.is_whitespace();
+    if n.bridge.is_empty() || n.bridge.len() > 15 || n.bridge.contains(bad_char) {
         return Err(ConfigError::entry(entry, format!("`{}` is not an interface name", n.bridge)));
     }
     let subnet = n
@@ -691,6 +694,8 @@ on = ["192.168.1.201", "eth0:1"]
         assert!(e.contains("not an IPv4 guest address"), "{e}");
         let e = err("[[forward]]\nport = 80\nto = \"10.0.0.1\"\ncolour = \"red\"\n");
         assert!(e.contains("colour"), "{e}");
+        let e = err("[[network]]\nbridge = \"vir br0\"\n");
+        assert!(e.contains("not an interface name"), "{e}");
         let e = err("[[network]]\nbridge = \"virbr0\"\negress = \"nat\"\n");
         assert!(e.contains("network #1 (virbr0)") && e.contains("egress `nat`"), "{e}");
         let e = err("[[nat]]\npublic = \"what\"\nguest = \"192.168.122.41\"\n");
