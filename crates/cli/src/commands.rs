@@ -54,6 +54,9 @@ fn plan(config: &ConfigArg, check: bool, json: bool) -> Result<u8, Failure> {
     Ok(if check && !plan.is_empty() { EXIT_DRIFT } else { EXIT_OK })
 }
 
+/// How many lines of its plan `apply` prints.
+const APPLY_LINES: usize = 40;
+
 fn apply(config: &ConfigArg, quiet: bool) -> Result<u8, Failure> {
     let (policy, opts) = load(config)?;
     let applied = host()?.apply(&policy, &opts)?;
@@ -70,7 +73,15 @@ fn apply(config: &ConfigArg, quiet: bool) -> Result<u8, Failure> {
     if applied.plan.is_empty() {
         out.push_str("nothing to do: the kernel matches the configuration\n");
     } else {
-        out.push_str(&applied.plan.to_string());
+        // A large plan is summed up: `natkeeper plan` lists every line.
+        let total = applied.plan.line_count();
+        for line in applied.plan.lines().take(APPLY_LINES) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+        if total > APPLY_LINES {
+            let _ = writeln!(out, "... and {} more", total - APPLY_LINES);
+        }
         let n = applied.plan.changes.len();
         let _ = writeln!(out, "applied {n} change{} in one transaction", if n == 1 { "" } else { "s" });
     }

@@ -175,7 +175,7 @@ impl Host {
 /// The plan for `resolved` against `ruleset` (pure: no I/O).
 pub fn plan_for(resolved: &Resolved, ruleset: &Ruleset) -> Result<Plan, Error> {
     let mut changes = Vec::new();
-    plan_table(&own_table(resolved), ruleset, &mut changes);
+    plan_table(own_table(resolved), ruleset, &mut changes);
     let sites: Vec<SiteInfo> = if resolved.needs_forwarding() { hole_sites(ruleset) } else { Vec::new() };
     let bridges: Vec<String> = resolved.networks.iter().map(|n| n.bridge.clone()).collect();
     plan_holes(&sites, &bridges, ruleset, &mut changes)?;

@@ -53,40 +53,58 @@ pub enum Change {
     },
 }
 
-impl fmt::Display for Change {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Change {
+    /// The change as readable lines (`+`/`-`/`~`), one per map element; built lazily, so a caller
+    /// can print the first few of a large plan cheaply.
+    pub fn lines(&self) -> Box<dyn Iterator<Item = String> + '_> {
         match self {
             Change::CreateTable(t) => {
-                write!(f, "+ table ip {TABLE} ({} chains, {} rules", t.chains.len(), t.rules.len())?;
+                let mut head =
+                    format!("+ table ip {TABLE} ({} chains, {} rules", t.chains.len(), t.rules.len());
                 for (s, e) in &t.maps {
-                    write!(f, ", map {} with {} elements", s.name, e.len())?;
+                    head.push_str(&format!(", map {} with {} elements", s.name, e.len()));
                 }
-                write!(f, ")")?;
-                for (s, elems) in &t.maps {
-                    for e in elems {
-                        write!(f, "\n+ {}", describe_elem(&s.name, e))?;
-                    }
-                }
-                Ok(())
-            }
-            Change::DeleteTable => write!(f, "- table ip {TABLE}"),
-            Change::AddChain(c) => write!(f, "+ chain ip {TABLE} {}", c.name),
-            Change::RewriteChain { chain, rules } => {
-                write!(f, "~ chain ip {TABLE} {chain} ({} rules)", rules.len())
+                head.push(')');
+                let elems = t.maps.iter().flat_map(|(s, elems)| {
+                    elems.iter().map(move |e| format!("+ {}", describe_elem(&s.name, e)))
+                });
+                Box::new(std::iter::once(head).chain(elems))
             }
             Change::AddElems { map, elems } => {
-                let lines: Vec<String> =
-                    elems.iter().map(|e| format!("+ {}", describe_elem(map, e))).collect();
-                write!(f, "{}", lines.join("\n"))
+                Box::new(elems.iter().map(move |e| format!("+ {}", describe_elem(map, e))))
             }
             Change::DeleteElems { map, elems } => {
-                let lines: Vec<String> =
-                    elems.iter().map(|e| format!("- {}", describe_elem(map, e))).collect();
-                write!(f, "{}", lines.join("\n"))
+                Box::new(elems.iter().map(move |e| format!("- {}", describe_elem(map, e))))
             }
-            Change::AddHole(h) => write!(f, "+ hole {h}"),
-            Change::DeleteHole { hole } => write!(f, "- hole {hole}"),
+            Change::DeleteTable => Box::new(std::iter::once(format!("- table ip {TABLE}"))),
+            Change::AddChain(c) => Box::new(std::iter::once(format!("+ chain ip {TABLE} {}", c.name))),
+            Change::RewriteChain { chain, rules } => {
+                Box::new(std::iter::once(format!("~ chain ip {TABLE} {chain} ({} rules)", rules.len())))
+            }
+            Change::AddHole(h) => Box::new(std::iter::once(format!("+ hole {h}"))),
+            Change::DeleteHole { hole } => Box::new(std::iter::once(format!("- hole {hole}"))),
         }
+    }
+
+    /// How many lines [`Change::lines`] yields, without building them.
+    pub fn line_count(&self) -> usize {
+        match self {
+            Change::CreateTable(t) => 1 + t.maps.iter().map(|(_, e)| e.len()).sum::<usize>(),
+            Change::AddElems { elems, .. } | Change::DeleteElems { elems, .. } => elems.len(),
+            _ => 1,
+        }
+    }
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, line) in self.lines().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            f.write_str(&line)?;
+        }
+        Ok(())
     }
 }
 
@@ -151,6 +169,18 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// Every line of the plan, lazily.
+    pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        self.changes.iter().flat_map(Change::lines)
+    }
+
+    /// How many lines the plan has.
+    pub fn line_count(&self) -> usize {
+        self.changes.iter().map(Change::line_count).sum()
+    }
+}
+
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for c in &self.changes {
@@ -172,9 +202,9 @@ fn rule_shape(r: &Rule) -> (Vec<Expr>, Option<String>) {
 }
 
 /// Plans natkeeper's own table: what to add, rewrite, or delete so the kernel holds `want`.
-pub fn plan_table(want: &OwnTable, have: &Ruleset, changes: &mut Vec<Change>) {
+pub fn plan_table(want: OwnTable, have: &Ruleset, changes: &mut Vec<Change>) {
     if have.table(Family::Ip, TABLE).is_none() {
-        changes.push(Change::CreateTable(Box::new(want.clone())));
+        changes.push(Change::CreateTable(Box::new(want)));
         return;
     }
     // A map of another shape (an older natkeeper, a hand edit): rebuild the whole table, atomically.
@@ -195,7 +225,7 @@ pub fn plan_table(want: &OwnTable, have: &Ruleset, changes: &mut Vec<Change>) {
     });
     if reshaped || foreign_chain || reshaped_chain {
         changes.push(Change::DeleteTable);
-        changes.push(Change::CreateTable(Box::new(want.clone())));
+        changes.push(Change::CreateTable(Box::new(want)));
         return;
     }
     for c in &want.chains {
@@ -221,13 +251,18 @@ pub fn plan_table(want: &OwnTable, have: &Ruleset, changes: &mut Vec<Change>) {
             .iter()
             .find(|e| e.family == Family::Ip && e.table == TABLE && e.set == s.name)
             .map_or(&[], |e| e.elems.as_slice());
-        let key = |e: &SetElem| (e.key.clone(), e.data.clone());
+        fn key(e: &SetElem) -> (&[u8], Option<&natkeeper_nft::Data>) {
+            (e.key.as_slice(), e.data.as_ref())
+        }
         let want_keys: HashSet<_> = want_elems.iter().map(key).collect();
         let have_keys: HashSet<_> = have_elems.iter().map(key).collect();
         // A key whose value changed is deleted and added again in the same transaction.
-        let delete: Vec<SetElem> =
+        let mut delete: Vec<SetElem> =
             have_elems.iter().filter(|e| !want_keys.contains(&key(e))).cloned().collect();
-        let add: Vec<SetElem> = want_elems.iter().filter(|e| !have_keys.contains(&key(e))).cloned().collect();
+        let mut add: Vec<SetElem> =
+            want_elems.iter().filter(|e| !have_keys.contains(&key(e))).cloned().collect();
+        delete.sort_by(|a, b| a.key.cmp(&b.key));
+        add.sort_by(|a, b| a.key.cmp(&b.key));
         if !delete.is_empty() {
             changes.push(Change::DeleteElems { map: s.name.clone(), elems: delete });
         }

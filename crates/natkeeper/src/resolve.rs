@@ -4,7 +4,7 @@
 //! The result, [`Resolved`], is what the planner turns into kernel objects. Every check that needs
 //! the host happens here, with an error naming the entry.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -231,22 +231,28 @@ pub fn resolve(policy: &Policy, facts: &HostFacts, mode: Mode) -> Result<Resolve
         }
     }
 
-    let mut claimed: BTreeMap<(Ipv4Addr, Proto, u16), String> = BTreeMap::new();
-    for f in &policy.forwards {
+    // Which forward claimed each (address, protocol, port); labels are built only for errors.
+    let mut claimed: HashMap<(Ipv4Addr, Proto, u16), usize> = HashMap::new();
+    for (i, f) in policy.forwards.iter().enumerate() {
         let r = forward(f, facts, &out.networks, &nat_publics, mode, &mut warnings).and_then(|elems| {
-            let entry = f.label();
             for e in &elems {
-                if let Some(prev) = claimed.get(&(e.public, e.proto, e.port)) {
-                    if *prev != entry {
+                if let Some(&prev) = claimed.get(&(e.public, e.proto, e.port)) {
+                    if prev != i {
                         return Err(entry_err(
-                            entry,
-                            format!("{} {}:{} is already forwarded by {prev}", e.proto, e.public, e.port),
+                            f.label(),
+                            format!(
+                                "{} {}:{} is already forwarded by {}",
+                                e.proto,
+                                e.public,
+                                e.port,
+                                policy.forwards[prev].label()
+                            ),
                         ));
                     }
                 }
             }
             for e in &elems {
-                claimed.insert((e.public, e.proto, e.port), entry.clone());
+                claimed.insert((e.public, e.proto, e.port), i);
             }
             Ok(elems)
         });
@@ -333,12 +339,12 @@ fn network(n: Network, facts: &HostFacts) -> Result<ResolvedNetwork, ConfigError
 fn network_of<'a>(
     nets: &'a [ResolvedNetwork],
     guest: Ipv4Addr,
-    entry: &str,
+    entry: &dyn Fn() -> String,
 ) -> Result<&'a ResolvedNetwork, ConfigError> {
     nets.iter().find(|n| n.subnet.contains(&guest)).ok_or_else(|| {
         let all: Vec<String> = nets.iter().map(|n| format!("{} {}", n.bridge, n.subnet)).collect();
         entry_err(
-            entry.to_string(),
+            entry(),
             format!("guest {guest} is outside every network's subnet ({})", list_or_none(&all)),
         )
     })
@@ -347,7 +353,7 @@ fn network_of<'a>(
 /// A public address must be the host's; without it the entry works only if the address comes later.
 fn check_public(
     addr: Ipv4Addr,
-    entry: &str,
+    entry: &dyn Fn() -> String,
     facts: &HostFacts,
     mode: Mode,
     warnings: &mut Vec<String>,
@@ -356,18 +362,15 @@ fn check_public(
         return Ok(());
     }
     if mode == Mode::Strict {
-        return Err(entry_err(entry.to_string(), format!("the host has no address {addr}")));
+        return Err(entry_err(entry(), format!("the host has no address {addr}")));
     }
-    warnings.push(format!("{entry}: the host has no address {addr}"));
+    warnings.push(format!("{}: the host has no address {addr}", entry()));
     Ok(())
 }
 
-fn label(facts: &HostFacts, l: &str, entry: &str) -> Result<Ipv4Addr, ConfigError> {
+fn label(facts: &HostFacts, l: &str, entry: &dyn Fn() -> String) -> Result<Ipv4Addr, ConfigError> {
     facts.label(l).ok_or_else(|| {
-        entry_err(
-            entry.to_string(),
-            format!("no address labelled `{l}` (labels: {})", list_or_none(&facts.labels())),
-        )
+        entry_err(entry(), format!("no address labelled `{l}` (labels: {})", list_or_none(&facts.labels())))
     })
 }
 
@@ -378,7 +381,7 @@ fn one_to_one(
     mode: Mode,
     warnings: &mut Vec<String>,
 ) -> Result<NatPair, ConfigError> {
-    let entry = n.label();
+    let entry = || n.label();
     let public = match &n.public {
         Public::Addr(a) => *a,
         Public::Label(l) => label(facts, l, &entry)?,
@@ -396,11 +399,12 @@ fn forward(
     mode: Mode,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<ForwardElem>, ConfigError> {
-    let entry = f.label();
+    // The entry's label, built only when there is something to report.
+    let entry = || f.label();
     let net = network_of(nets, f.to, &entry)?;
     let publics: Vec<Ipv4Addr> = if f.on.is_empty() {
         let Some(uplink) = &net.uplink else {
-            return Err(entry_err(entry, "no default route to find the public addresses; set `on`".into()));
+            return Err(entry_err(entry(), "no default route to find the public addresses; set `on`".into()));
         };
         facts
             .interfaces
@@ -423,7 +427,7 @@ fn forward(
                     let addrs = facts.interfaces.get(i).ok_or_else(|| {
                         let existing: Vec<&str> = facts.interfaces.keys().map(String::as_str).collect();
                         entry_err(
-                            entry.clone(),
+                            entry(),
                             format!("no interface named `{i}` (interfaces: {})", existing.join(", ")),
                         )
                     })?;
@@ -433,14 +437,14 @@ fn forward(
         }
         if let Some((a, n)) = v.iter().find_map(|a| nat_publics.get(a).map(|n| (a, n))) {
             return Err(entry_err(
-                entry,
+                entry(),
                 format!("{a} is the public address of {n} (1:1 NAT takes every port)"),
             ));
         }
         v
     };
     if publics.is_empty() {
-        return Err(entry_err(entry, "no public address to listen on".into()));
+        return Err(entry_err(entry(), "no public address to listen on".into()));
     }
     Ok(publics
         .into_iter()

@@ -23,6 +23,9 @@ use crate::config::Policy;
 use crate::host::{Error, Host, Options};
 use crate::resolve::Mode;
 
+/// How many changes a repair's log line lists.
+const LOGGED_CHANGES: usize = 8;
+
 /// Timing of the watcher.
 #[derive(Debug, Clone)]
 pub struct WatchOptions {
@@ -305,8 +308,12 @@ impl Watcher {
         }
         self.stats.repairs += 1;
         self.repairs.push(Instant::now());
-        let changes: Vec<String> =
-            applied.plan.changes.iter().map(|c| c.to_string().replace('\n', "; ")).collect();
+        // One line per repair: the first few changes, and how many more.
+        let total = applied.plan.line_count();
+        let mut changes: Vec<String> = applied.plan.lines().take(LOGGED_CHANGES).collect();
+        if total > LOGGED_CHANGES {
+            changes.push(format!("and {} more", total - LOGGED_CHANGES));
+        }
         let by = if burst.writers.is_empty() {
             String::new()
         } else {
