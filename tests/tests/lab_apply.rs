@@ -285,3 +285,35 @@ fn host_protection_limits_and_drops_icmp() {
     assert_eq!(count(56, 2, 10), 2, "84-byte echo requests are answered");
     assert_eq!(timestamps(), 0, "other ICMP is dropped");
 }
+
+#[test]
+fn one_handle_applies_changes_without_rereading_and_notices_other_writers() {
+    if !natkeeper_tests::can_run() {
+        return;
+    }
+    let lab = Lab::article();
+    let _servers = serve(&lab);
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/poor-man.toml"))
+            .unwrap();
+    let changed = Policy::parse(&text.replace("port = 8443", "port = 9443")).unwrap();
+    let original = Policy::parse(&text).unwrap();
+    lab.host.run(|| {
+        let mut host = Host::open().unwrap();
+        host.apply(&original, &Options::default()).unwrap();
+        // Nobody else wrote: the change is planned from what this handle committed.
+        let applied = host.apply(&changed, &Options::default()).unwrap();
+        assert_eq!(applied.plan.line_count(), 6, "{}", applied.plan);
+        assert!(host.apply(&changed, &Options::default()).unwrap().plan.is_empty());
+        // Someone deletes an element behind our back: the generation moved, the kernel is read again.
+        let out = std::process::Command::new("nft")
+            .args(["delete", "element", "ip", "natkeeper", "forwards", "{ 192.168.1.201 . tcp . 9443 }"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let again = host.apply(&changed, &Options::default()).unwrap();
+        assert_eq!(again.plan.to_string().trim(), "+ forward tcp 192.168.1.201:9443 -> 192.168.122.42:443");
+    });
+    assert_forwarded(&lab, lab::HOST_PUBLIC, 9443, 42, 443);
+    assert!(reach(&lab, lab::HOST_PUBLIC, 8443).is_err());
+}

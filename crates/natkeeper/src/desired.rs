@@ -137,7 +137,8 @@ pub fn forward_elem(f: &ForwardElem) -> SetElem {
     SetElem::mapping(forward_key(f.public, f.proto.number(), f.port), Data::Value(v))
 }
 
-fn addr_elem(from: Ipv4Addr, to: Ipv4Addr) -> SetElem {
+/// A 1:1 map element `from : to`.
+pub fn addr_elem(from: Ipv4Addr, to: Ipv4Addr) -> SetElem {
     SetElem::mapping(from.octets().to_vec(), Data::Value(to.octets().to_vec()))
 }
 

@@ -18,7 +18,7 @@ use crate::config::{ConfigError, Policy};
 use crate::desired::own_table;
 use crate::holes::{SiteInfo, plan_holes};
 use crate::names::TABLE;
-use crate::plan::{Change, Plan, plan_table};
+use crate::plan::{Change, Plan, plan_delta, plan_table};
 use crate::resolve::{HostFacts, Mode, Resolved, resolve};
 use crate::sites::hole_sites;
 use crate::status::{Status, status};
@@ -86,12 +86,16 @@ pub struct Applied {
 pub struct Host {
     nft: Socket,
     rtnl: Rtnl,
+    /// What this handle last committed (or found in place), and the generation the kernel had
+    /// right after: while the generation is unchanged, nobody else has written, and the next apply
+    /// can diff against this instead of dumping the ruleset.
+    last: Option<(u32, Resolved)>,
 }
 
 impl Host {
     /// Opens netlink sockets in the calling thread's network namespace.
     pub fn open() -> Result<Host, Error> {
-        Ok(Host { nft: Socket::open()?, rtnl: Rtnl::open()? })
+        Ok(Host { nft: Socket::open()?, rtnl: Rtnl::open()?, last: None })
     }
 
     /// The netlink port id of natkeeper's nf_tables socket (its own events carry it).
@@ -121,18 +125,24 @@ impl Host {
     pub fn apply(&mut self, policy: &Policy, opts: &Options) -> Result<Applied, Error> {
         let resolved = self.resolve(policy, opts)?;
         for attempt in 1..=APPLY_ATTEMPTS {
-            let ruleset = Ruleset::read(&mut self.nft, Family::Ip)?;
-            let plan = plan_for(&resolved, &ruleset)?;
+            let plan = self.plan_against_kernel(&resolved)?;
             if !plan.is_empty() {
                 match self.nft.commit(plan.transaction()) {
                     Ok(()) => {}
                     Err(e) if e.is_restart() => {
+                        self.last = None;
                         backoff(attempt);
                         continue;
                     }
-                    Err(e) => return Err(e.into()),
+                    Err(e) => {
+                        self.last = None;
+                        return Err(e.into());
+                    }
                 }
             }
+            // The guarded commit went in at `plan.generation`: the kernel is now one further.
+            let generation = if plan.is_empty() { plan.generation } else { plan.generation.wrapping_add(1) };
+            self.last = Some((generation, resolved.clone()));
             // Only once the rules are in: a refused transaction leaves the host as it was.
             let mut enabled_ip_forward = false;
             if resolved.needs_forwarding() && !Sysctl::IpForward.read()?.is_on() {
@@ -144,6 +154,21 @@ impl Host {
         Err(Error::Contended(APPLY_ATTEMPTS))
     }
 
+    /// The plan for `resolved`: from what this handle last committed when the kernel's generation
+    /// shows nobody wrote since (no dump), else against a fresh dump of the ruleset.
+    fn plan_against_kernel(&mut self, resolved: &Resolved) -> Result<Plan, Error> {
+        if let Some((generation, old)) = &self.last {
+            let now = self.nft.generation()?;
+            if now == *generation {
+                if let Some(plan) = plan_delta(old, resolved, now) {
+                    return Ok(plan);
+                }
+            }
+        }
+        let ruleset = Ruleset::read(&mut self.nft, Family::Ip)?;
+        plan_for(resolved, &ruleset)
+    }
+
     /// natkeeper's forwards, 1:1 NATs and holes as the kernel holds them, with live counters.
     pub fn status(&mut self) -> Result<Status, Error> {
         Ok(status(&Ruleset::read(&mut self.nft, Family::Ip)?))
@@ -151,6 +176,7 @@ impl Host {
 
     /// Removes natkeeper's table and its holes — nothing else.
     pub fn delete(&mut self) -> Result<Plan, Error> {
+        self.last = None;
         for attempt in 1..=APPLY_ATTEMPTS {
             let ruleset = Ruleset::read(&mut self.nft, Family::Ip)?;
             let mut changes = Vec::new();

@@ -10,9 +10,10 @@ use std::fmt;
 use natkeeper_nft::expr::Expr;
 use natkeeper_nft::{Chain, Family, Position, Rule, Ruleset, Set, SetElem, Transaction};
 
-use crate::desired::{OwnTable, describe_forward, describe_nat};
+use crate::desired::{OwnTable, addr_elem, describe_forward, describe_nat, forward_elem};
 use crate::holes::{Hole, HoleState};
-use crate::names::{MAP_FORWARDS, TABLE};
+use crate::names::{MAP_FORWARDS, MAP_NAT_IN, MAP_NAT_OUT, TABLE};
+use crate::resolve::Resolved;
 
 /// One change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -270,4 +271,65 @@ pub fn plan_table(want: OwnTable, have: &Ruleset, changes: &mut Vec<Change>) {
             changes.push(Change::AddElems { map: s.name.clone(), elems: add });
         }
     }
+}
+
+/// What is in `old` and not in `new`, and what is in `new` and not in `old`, of two sorted lists.
+fn sorted_diff<'a, T: Ord>(old: &'a [T], new: &'a [T]) -> (Vec<&'a T>, Vec<&'a T>) {
+    let (mut gone, mut came) = (Vec::new(), Vec::new());
+    let (mut i, mut j) = (0, 0);
+    while i < old.len() || j < new.len() {
+        match (old.get(i), new.get(j)) {
+            (Some(a), Some(b)) if a == b => {
+                i += 1;
+                j += 1;
+            }
+            (Some(a), Some(b)) if a < b => {
+                gone.push(a);
+                i += 1;
+            }
+            (Some(_), Some(b)) | (None, Some(b)) => {
+                came.push(b);
+                j += 1;
+            }
+            (Some(a), None) => {
+                gone.push(a);
+                i += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    (gone, came)
+}
+
+/// The plan from `old` (what natkeeper committed, still in the kernel at `generation`) to `new`,
+/// without reading the kernel: only map elements may differ. `None` when anything else changed
+/// (networks, host protection): then the full plan against a fresh dump is needed.
+pub fn plan_delta(old: &Resolved, new: &Resolved, generation: u32) -> Option<Plan> {
+    if old.networks != new.networks || old.host != new.host {
+        return None;
+    }
+    let mut changes = Vec::new();
+    let (gone, came) = sorted_diff(&old.forwards, &new.forwards);
+    if !gone.is_empty() {
+        changes.push(Change::DeleteElems {
+            map: MAP_FORWARDS.into(),
+            elems: gone.into_iter().map(forward_elem).collect(),
+        });
+    }
+    if !came.is_empty() {
+        changes.push(Change::AddElems { map: MAP_FORWARDS.into(), elems: came.into_iter().map(forward_elem).collect() });
+    }
+    let (gone, came) = sorted_diff(&old.nats, &new.nats);
+    for (map, inbound) in [(MAP_NAT_IN, true), (MAP_NAT_OUT, false)] {
+        let elem = |n: &&crate::resolve::NatPair| {
+            if inbound { addr_elem(n.public, n.guest) } else { addr_elem(n.guest, n.public) }
+        };
+        if !gone.is_empty() {
+            changes.push(Change::DeleteElems { map: map.into(), elems: gone.iter().map(elem).collect() });
+        }
+        if !came.is_empty() {
+            changes.push(Change::AddElems { map: map.into(), elems: came.iter().map(elem).collect() });
+        }
+    }
+    Some(Plan { generation, changes })
 }
