@@ -317,7 +317,10 @@ pub fn plan_delta(old: &Resolved, new: &Resolved, generation: u32) -> Option<Pla
         });
     }
     if !came.is_empty() {
-        changes.push(Change::AddElems { map: MAP_FORWARDS.into(), elems: came.into_iter().map(forward_elem).collect() });
+        changes.push(Change::AddElems {
+            map: MAP_FORWARDS.into(),
+            elems: came.into_iter().map(forward_elem).collect(),
+        });
     }
     let (gone, came) = sorted_diff(&old.nats, &new.nats);
     for (map, inbound) in [(MAP_NAT_IN, true), (MAP_NAT_OUT, false)] {

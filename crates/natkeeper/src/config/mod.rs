@@ -25,7 +25,15 @@
 //! icmp_echo_max_size = 84
 //! drop_other_icmp = true
 //! ```
+//!
+//! The file is read by natkeeper's own parser for the part of TOML it is written in (`tomlish`,
+//! then `raw` for the keys and types of each table), with no document tree: parsing takes memory
+//! in proportion to the resulting [`Policy`]. It takes what `toml` and serde took, into the same
+//! policies and entry errors (`tests/config_differential` checks it against them), says what is
+//! wrong with the rest as they did (`TOML parse error at line L, column C: …`), and refuses by name
+//! what the schema never uses: floats, dates, inline tables, dotted keys, sub-tables, nested arrays.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::Read as _;
@@ -34,7 +42,11 @@ use std::path::Path;
 use std::str::FromStr;
 
 use ipnet::Ipv4Net;
-use serde::Deserialize;
+
+use raw::{Entry, OneOrMany, RawForward, RawHost, RawNat, RawNetwork, RawPort};
+
+mod raw;
+mod tomlish;
 
 /// The biggest configuration file natkeeper reads (a guard against reading a wrong, huge file).
 pub const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
@@ -357,77 +369,6 @@ impl fmt::Display for Rate {
     }
 }
 
-// ---- the file as serde sees it -------------------------------------------------------------
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPolicy {
-    #[serde(default)]
-    network: Vec<RawNetwork>,
-    #[serde(default)]
-    forward: Vec<RawForward>,
-    #[serde(default)]
-    nat: Vec<RawNat>,
-    host: Option<RawHost>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawNetwork {
-    name: Option<String>,
-    bridge: String,
-    subnet: Option<String>,
-    uplink: Option<String>,
-    egress: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OneOrMany<T> {
-    One(T),
-    Many(Vec<T>),
-}
-
-impl<T> OneOrMany<T> {
-    fn into_vec(self) -> Vec<T> {
-        match self {
-            OneOrMany::One(t) => vec![t],
-            OneOrMany::Many(v) => v,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawPort {
-    Number(i64),
-    Text(String),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawForward {
-    proto: Option<OneOrMany<String>>,
-    port: OneOrMany<RawPort>,
-    to: String,
-    on: Option<OneOrMany<String>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawNat {
-    public: String,
-    guest: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawHost {
-    icmp_echo_rate: Option<String>,
-    icmp_echo_max_size: Option<i64>,
-    drop_other_icmp: Option<bool>,
-}
-
 impl Policy {
     /// Reads and checks a configuration file.
     pub fn load(path: &Path) -> Result<Policy, ConfigError> {
@@ -441,7 +382,8 @@ impl Policy {
         }
         // A device or a FIFO has no size to check beforehand: never read more than the limit.
         let file = std::fs::File::open(path).map_err(|e| read_err(e.to_string()))?;
-        let mut bytes = Vec::new();
+        // Sized for a regular file, so the text is read without reallocating.
+        let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).map_or(0, |n| n.saturating_add(1)));
         file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes).map_err(|e| read_err(e.to_string()))?;
         if bytes.len() as u64 > MAX_CONFIG_BYTES {
             return Err(read_err(format!("it is larger than the {MAX_CONFIG_BYTES}-byte limit")));
@@ -452,39 +394,89 @@ impl Policy {
     }
 
     /// Parses and checks a configuration text.
+    ///
+    /// The text is read table by table and each entry is checked as soon as its table ends, so
+    /// nothing but the result is kept. A syntax or schema error anywhere in the file
+    /// ([`ConfigError::Syntax`]) is reported before any invalid entry; of invalid entries, the
+    /// first network's is reported, then the first forward's, then the first 1:1 NAT's, then
+    /// `[host]`'s.
     pub fn parse(text: &str) -> Result<Policy, ConfigError> {
-        let raw: RawPolicy =
-            toml::from_str(text).map_err(|e| ConfigError::Syntax(one_line(&e.to_string())))?;
-        let mut policy = Policy::default();
-        for (i, n) in raw.network.into_iter().enumerate() {
-            policy.networks.push(network(i + 1, n)?);
+        let mut checks = Checks::default();
+        raw::read(text, |entry| checks.add(entry))?;
+        checks.finish()
+    }
+}
+
+/// The policy as its entries arrive, and the first invalid entry of each kind.
+#[derive(Default)]
+struct Checks {
+    policy: Policy,
+    /// Entries of each kind seen: networks, forwards, 1:1 NATs.
+    seen: [usize; 3],
+    network: Option<ConfigError>,
+    forward: Option<ConfigError>,
+    nat: Option<ConfigError>,
+    host: Option<ConfigError>,
+}
+
+impl Checks {
+    fn add(&mut self, entry: Entry<'_>) {
+        /// Keeps a checked entry, or its error (the first of its kind: later ones go unchecked).
+        fn check<T>(first: &mut Option<ConfigError>, list: &mut Vec<T>, entry: Result<T, ConfigError>) {
+            match entry {
+                Ok(t) => list.push(t),
+                Err(e) => *first = Some(e),
+            }
+        }
+        let [networks, forwards, nats] = &mut self.seen;
+        match entry {
+            Entry::Network(n) => {
+                *networks += 1;
+                if self.network.is_none() {
+                    check(&mut self.network, &mut self.policy.networks, network(*networks, n));
+                }
+            }
+            Entry::Forward(f) => {
+                *forwards += 1;
+                if self.forward.is_none() {
+                    check(&mut self.forward, &mut self.policy.forwards, forward(*forwards, f));
+                }
+            }
+            Entry::Nat(n) => {
+                *nats += 1;
+                if self.nat.is_none() {
+                    check(&mut self.nat, &mut self.policy.nats, nat(*nats, n));
+                }
+            }
+            Entry::Host(h) => match host(h) {
+                Ok(h) => self.policy.host = Some(h),
+                Err(e) => self.host = Some(e),
+            },
+        }
+    }
+
+    fn finish(self) -> Result<Policy, ConfigError> {
+        if let Some(e) = self.network {
+            return Err(e);
         }
         let mut names = HashMap::new();
-        for n in &policy.networks {
-            if let Some(prev) = names.insert(n.name.clone(), n.bridge.clone()) {
+        for n in &self.policy.networks {
+            if let Some(prev) = names.insert(n.name.as_str(), n.bridge.as_str()) {
                 return Err(ConfigError::entry(
                     format!("network `{}`", n.name),
                     format!("the name is used twice (bridges {prev} and {})", n.bridge),
                 ));
             }
         }
-        for (i, f) in raw.forward.into_iter().enumerate() {
-            policy.forwards.push(forward(i + 1, f)?);
+        match (self.forward, self.nat, self.host) {
+            (Some(e), _, _) | (None, Some(e), _) | (None, None, Some(e)) => Err(e),
+            (None, None, None) => Ok(self.policy),
         }
-        for (i, n) in raw.nat.into_iter().enumerate() {
-            policy.nats.push(nat(i + 1, n)?);
-        }
-        policy.host = raw.host.map(host).transpose()?;
-        Ok(policy)
     }
 }
 
-fn one_line(s: &str) -> String {
-    s.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('|')).collect::<Vec<_>>().join(": ")
-}
-
 fn network(index: usize, n: RawNetwork) -> Result<Network, ConfigError> {
-    let name = n.name.unwrap_or_else(|| n.bridge.clone());
+    let name = n.name.as_deref().unwrap_or(&n.bridge).to_string();
     let entry = format!("network #{index} ({name})");
     // What the kernel allows in a name (at most 15 bytes, no '/', white space, NUL), and no '"'
     // (iptables-save could not print it back).
@@ -512,14 +504,16 @@ fn network(index: usize, n: RawNetwork) -> Result<Network, ConfigError> {
             ));
         }
     };
-    Ok(Network { name, bridge: n.bridge, subnet, uplink: n.uplink, egress })
+    Ok(Network { name, bridge: n.bridge.into_owned(), subnet, uplink: n.uplink.map(Cow::into_owned), egress })
 }
 
 fn forward(index: usize, f: RawForward) -> Result<Forward, ConfigError> {
     let entry = || format!("forward #{index} (to {})", f.to);
-    let mut protos = Vec::new();
-    for p in f.proto.map(OneOrMany::into_vec).unwrap_or_else(|| vec!["tcp".into()]) {
-        let proto = match p.as_str() {
+    let tcp = OneOrMany::One(Cow::Borrowed("tcp"));
+    let proto = f.proto.as_ref().unwrap_or(&tcp);
+    let mut protos = Vec::with_capacity(proto.len());
+    for p in proto.iter() {
+        let proto = match p.as_ref() {
             "tcp" => Proto::Tcp,
             "udp" => Proto::Udp,
             other => return Err(ConfigError::entry(entry(), format!("proto `{other}` is not tcp or udp"))),
@@ -532,14 +526,14 @@ fn forward(index: usize, f: RawForward) -> Result<Forward, ConfigError> {
     if protos.is_empty() {
         return Err(ConfigError::entry(entry(), "proto is an empty list"));
     }
-    let mut ports = Vec::new();
-    for p in f.port.into_vec() {
-        let r = match p {
+    let mut ports = Vec::with_capacity(f.port.len());
+    for p in f.port.iter() {
+        let r = match *p {
             RawPort::Number(n) if (1..=65535).contains(&n) => PortRange { first: n as u16, last: n as u16 },
             RawPort::Number(n) => {
                 return Err(ConfigError::entry(entry(), format!("port {n} is out of range (1-65535)")));
             }
-            RawPort::Text(s) => s.parse().map_err(|e: String| ConfigError::entry(entry(), e))?,
+            RawPort::Text(ref s) => s.parse().map_err(|e: String| ConfigError::entry(entry(), e))?,
         };
         ports.push(r);
     }
@@ -554,7 +548,7 @@ fn forward(index: usize, f: RawForward) -> Result<Forward, ConfigError> {
     }
     let (to, to_ports) = match f.to.rsplit_once(':') {
         Some((a, p)) => (a, Some(p.parse::<PortRange>().map_err(|e| ConfigError::entry(entry(), e))?)),
-        None => (f.to.as_str(), None),
+        None => (f.to.as_ref(), None),
     };
     let to: Ipv4Addr = to
         .parse()
@@ -587,7 +581,7 @@ fn forward(index: usize, f: RawForward) -> Result<Forward, ConfigError> {
             ));
         }
     }
-    let on = f.on.map(OneOrMany::into_vec).unwrap_or_default().iter().map(|s| Listen::parse(s)).collect();
+    let on = f.on.as_ref().map(|on| on.iter().map(|s| Listen::parse(s)).collect()).unwrap_or_default();
     Ok(Forward { index, protos, ports, to, to_ports, on })
 }
 
@@ -599,7 +593,7 @@ fn nat(index: usize, n: RawNat) -> Result<OneToOne, ConfigError> {
         .map_err(|_| ConfigError::entry(entry(), format!("guest `{}` is not an IPv4 address", n.guest)))?;
     let public = match n.public.parse() {
         Ok(a) => Public::Addr(a),
-        Err(_) if n.public.contains(':') && !n.public.starts_with(':') => Public::Label(n.public.clone()),
+        Err(_) if n.public.contains(':') && !n.public.starts_with(':') => Public::Label(n.public.to_string()),
         Err(_) => {
             return Err(ConfigError::entry(
                 entry(),
@@ -706,6 +700,27 @@ on = ["192.168.1.201", "eth0:1"]
         assert!(e.contains("overlap"), "{e}");
         let e = err("[[forward]]\nport = 80\nport = 81\nto = \"10.0.0.1\"\n");
         assert!(e.contains("duplicate") || e.contains("port"), "{e}");
+    }
+
+    #[test]
+    fn syntax_errors_come_first_then_networks_forwards_nats_and_host() {
+        let bad_forward = "[[forward]]\nport = 0\nto = \"10.0.0.1\"\n";
+        let bad_network = "[[network]]\nbridge = \"a b\"\n";
+        let e = err(&format!("{bad_forward}{bad_network}"));
+        assert!(e.starts_with("network #1 (a b): "), "{e}");
+        let e = err(&format!(
+            "[host]\nicmp_echo_max_size = 1\n[[nat]]\npublic = \"x\"\nguest = \"10.0.0.2\"\n{bad_forward}"
+        ));
+        assert!(e.starts_with("forward #1 (to 10.0.0.1): "), "{e}");
+        let e = err(&format!("{bad_network}{bad_forward}[[network]]\nbridge = \"virbr0\"\nfoo = 1\n"));
+        assert!(e.starts_with("TOML parse error at line 8, column 1: unknown field `foo`"), "{e}");
+        let e = err(
+            "[[network]]\nbridge = \"virbr0\"\nname = \"n\"\n[[network]]\nbridge = \"virbr1\"\nname = \"n\"\n",
+        );
+        assert_eq!(e, "network `n`: the name is used twice (bridges virbr0 and virbr1)");
+        // Entries are numbered in their kind, in the file's order.
+        let p = Policy::parse("[[nat]]\npublic = \"eth0:0\"\nguest = \"10.0.0.2\"\n[[forward]]\nport = 1\nto = \"10.0.0.1\"\n[[nat]]\npublic = \"1.2.3.4\"\nguest = \"10.0.0.3\"\n").unwrap();
+        assert_eq!((p.nats[1].index, p.forwards[0].index), (2, 1));
     }
 
     #[test]
