@@ -59,7 +59,10 @@ const APPLY_LINES: usize = 40;
 
 fn apply(config: &ConfigArg, quiet: bool) -> Result<u8, Failure> {
     let (policy, opts) = load(config)?;
-    let applied = host()?.apply(&policy, &opts)?;
+    let mut host = host()?;
+    let resolved = host.resolve(&policy, &opts)?;
+    drop(policy); // with thousands of forwards, the parsed file is the largest thing in memory
+    let applied = host.apply_resolved(resolved)?;
     for w in &applied.warnings {
         tracing::warn!("{w}");
     }

@@ -124,6 +124,12 @@ impl Host {
     /// commits in between, re-reads, re-plans and retries (at most [`APPLY_ATTEMPTS`] times).
     pub fn apply(&mut self, policy: &Policy, opts: &Options) -> Result<Applied, Error> {
         let resolved = self.resolve(policy, opts)?;
+        self.apply_resolved(resolved)
+    }
+
+    /// [`Host::apply`] for a policy already resolved with [`Host::resolve`] (the caller can drop
+    /// the parsed policy first: with many forwards it is the larger of the two).
+    pub fn apply_resolved(&mut self, resolved: Resolved) -> Result<Applied, Error> {
         for attempt in 1..=APPLY_ATTEMPTS {
             let plan = self.plan_against_kernel(&resolved)?;
             if !plan.is_empty() {
