@@ -32,5 +32,10 @@ pub(crate) fn print(text: &str) -> anyhow::Result<()> {
 
 /// Writes `value` as pretty JSON and a newline.
 pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    print(&(serde_json::to_string_pretty(value)? + "\n"))
+    // Streamed: a large status is never held as one string.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, value)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(())
 }

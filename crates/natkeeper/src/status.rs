@@ -20,11 +20,34 @@ pub struct Counters {
     pub bytes: u64,
 }
 
+/// The transport protocol of a forward in the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Proto {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// Any other protocol number.
+    #[serde(untagged)]
+    Other(u8),
+}
+
+impl std::fmt::Display for Proto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Proto::Tcp => f.write_str("tcp"),
+            Proto::Udp => f.write_str("udp"),
+            Proto::Other(n) => write!(f, "{n}"),
+        }
+    }
+}
+
 /// One forward as the kernel holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ForwardStatus {
-    /// `tcp` or `udp`.
-    pub proto: String,
+    /// `tcp`, `udp`, or the protocol number of an element natkeeper did not write.
+    pub proto: Proto,
     /// Public address.
     pub public: Ipv4Addr,
     /// Public port.
@@ -105,14 +128,14 @@ pub fn status(r: &Ruleset) -> Status {
     for e in elems(r, MAP_FORWARDS) {
         if let Some((public, proto, port, guest, guest_port)) = parse_forward_elem(e) {
             let proto = match proto {
-                6 => "tcp".to_string(),
-                17 => "udp".to_string(),
-                n => n.to_string(),
+                6 => Proto::Tcp,
+                17 => Proto::Udp,
+                n => Proto::Other(n),
             };
             s.forwards.push(ForwardStatus { proto, public, port, guest, guest_port, counters: counters(e) });
         }
     }
-    s.forwards.sort_by(|a, b| (a.public, &a.proto, a.port).cmp(&(b.public, &b.proto, b.port)));
+    s.forwards.sort_by_key(|f| (f.public, f.proto, f.port));
     let outbound = elems(r, MAP_NAT_OUT);
     for e in elems(r, MAP_NAT_IN) {
         if let Some((public, guest)) = parse_addr_elem(e) {

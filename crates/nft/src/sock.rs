@@ -320,7 +320,12 @@ impl Socket {
             |w| ElemList::emit_key(table, set, w),
             ElemList::parse,
         )?;
-        Ok(lists.into_iter().flat_map(|l| l.elems).collect())
+        // One allocation of the final size; each message's list is freed as it is moved over.
+        let mut out = Vec::with_capacity(lists.iter().map(|l| l.elems.len()).sum());
+        for l in lists {
+            out.extend(l.elems);
+        }
+        Ok(out)
     }
 }
 
