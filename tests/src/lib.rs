@@ -4,6 +4,7 @@
 //! Nothing here touches the namespace the tests were started in: every change happens in a namespace
 //! created by [`Netns::new`], deleted again when it is dropped.
 
+pub mod conformance;
 pub mod http;
 pub mod icmp;
 pub mod lab;

@@ -140,9 +140,9 @@ fn conformance_lines_load_exactly_as_with_iptables_restore() {
         let cases = t_file(&path);
         // FAIL lines: natkeeper must refuse them too (parse or encode), in every chain.
         let fail_lines: std::collections::BTreeSet<usize> =
-            cases.iter().filter(|c| !c.ok).map(|c| c.line).collect();
+            cases.iter().filter(|c| !c.ok()).map(|c| c.line).collect();
         let mut accepted_lines = std::collections::BTreeSet::new();
-        for c in cases.iter().filter(|c| !c.ok) {
+        for c in cases.iter().filter(|c| !c.ok()) {
             let line = format!("-t {} -A {} {}", c.table, c.chain, c.rule);
             let accepted = line
                 .parse::<Command>()
@@ -160,7 +160,7 @@ fn conformance_lines_load_exactly_as_with_iptables_restore() {
         let (fail_total, fail_refused) = (fail_lines.len(), fail_lines.len() - accepted_lines.len());
         // OK lines: one restore per table, then compared rule by rule and as a whole.
         let ok_lines: std::collections::BTreeSet<usize> =
-            cases.iter().filter(|c| c.ok).map(|c| c.line).collect();
+            cases.iter().filter(|c| c.ok()).map(|c| c.line).collect();
         let mut bad_lines = std::collections::BTreeSet::new();
         for (table, text) in t_restore(&cases) {
             let set = RuleSet { name: format!("{file} *{table}"), text, noflush: false };
@@ -168,7 +168,7 @@ fn conformance_lines_load_exactly_as_with_iptables_restore() {
             flush(&b);
             iptables_restore(&a, &set);
             let table_lines: Vec<usize> =
-                cases.iter().filter(|c| c.ok && c.table == table).map(|c| c.line).collect();
+                cases.iter().filter(|c| c.ok() && c.table == table).map(|c| c.line).collect();
             if let Err(e) = natkeeper_restore(&b, &set) {
                 failures.push(format!("{}: {e}", set.name));
                 bad_lines.extend(table_lines);
@@ -190,7 +190,7 @@ fn conformance_lines_load_exactly_as_with_iptables_restore() {
             };
             let (ra, rb) = (rules(&ka), rules(&kb));
             let mut per_chain: std::collections::BTreeMap<String, usize> = Default::default();
-            for c in cases.iter().filter(|c| c.ok && c.table == table) {
+            for c in cases.iter().filter(|c| c.ok() && c.table == table) {
                 let key = format!("chain {} {}", table, c.chain);
                 let n = per_chain.entry(key.clone()).or_default();
                 let pick = |r: &[(String, String)]| {

@@ -123,7 +123,7 @@ fn newrule_messages_are_those_iptables_nft_sends() {
         for path in t_files(&dir) {
             let file = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
             let mut seen = std::collections::BTreeSet::new();
-            for c in t_file(&path).into_iter().filter(|c| c.ok) {
+            for c in t_file(&path).into_iter().filter(|c| c.ok()) {
                 if seen.insert(c.line) {
                     cases.push((format!("{file}:{}", c.line), c.table, c.chain, shell_words(&c.rule)));
                 }

@@ -27,83 +27,20 @@ pub struct RuleSet {
 
 /// The iptables crate's fixtures.
 pub fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative_to_workspace()).join("crates/iptables/tests/fixtures")
-}
-
-/// The workspace root relative to the manifest of the test package (`tests/` or `crates/cli/`).
-fn relative_to_workspace() -> &'static str {
-    if Path::new(env!("CARGO_MANIFEST_DIR")).join("../Cargo.lock").exists() { ".." } else { "../.." }
+    natkeeper_tests::conformance::iptables_fixtures()
 }
 
 /// `../shared/conformance/iptables-1.8.9-extensions`, or `None` (said, and a failure under `CI=true`).
 pub fn conformance_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(relative_to_workspace())
-        .join("../shared/conformance/iptables-1.8.9-extensions");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{} is missing (required under CI=true)", dir.display());
-    }
-    eprintln!("SKIP: {} is absent", dir.display());
-    None
+    natkeeper_tests::conformance::shared_subdir("conformance/iptables-1.8.9-extensions")
 }
 
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-/// Splits a line into words like a POSIX shell (quotes, backslashes): enough for the fixtures.
-pub fn shell_words(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' => {
-                in_word = true;
-                for d in chars.by_ref() {
-                    if d == '\'' {
-                        break;
-                    }
-                    cur.push(d);
-                }
-            }
-            '"' => {
-                in_word = true;
-                while let Some(d) = chars.next() {
-                    match d {
-                        '"' => break,
-                        '\\' if matches!(chars.peek(), Some('"' | '\\' | '$' | '`')) => {
-                            cur.extend(chars.next())
-                        }
-                        _ => cur.push(d),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                cur.extend(chars.next());
-            }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    words
-}
+#[allow(unused_imports)] // each including test uses a part
+pub use natkeeper_tests::conformance::{shell_words, t_files};
 
 /// A word as iptables-restore reads it back (`add_param_to_argv`): double quotes around words
 /// with blanks or quotes.
@@ -282,80 +219,18 @@ pub fn edge_cases() -> Vec<RuleSet> {
 }
 
 /// One test run of a `.t` file line in one chain.
-#[derive(Debug, Clone)]
-pub struct TCase {
-    /// 1-based line in the file.
-    pub line: usize,
-    /// Table.
-    pub table: String,
-    /// Chain.
-    pub chain: String,
-    /// The rule after `-A CHAIN`.
-    pub rule: String,
-    /// iptables (nft backend) accepts it.
-    pub ok: bool,
-}
+pub use natkeeper_tests::conformance::TestCase as TCase;
 
-/// The runs of a `.t` file (format: iptables-test.py `run_test_file`, v1.8.9). `VARIANT`
-/// columns are judged as the `NFT` backend.
+/// The runs of a `.t` file (format: iptables-test.py `run_test_file`, v1.8.9), judged as the `NFT`
+/// backend.
 pub fn t_file(path: &Path) -> Vec<TCase> {
-    let text = read(path);
-    let mut out = Vec::new();
-    let mut chains: Vec<String> = Vec::new();
-    let mut table = "filter".to_owned();
-    for (i, line) in text.lines().enumerate() {
-        if line.is_empty() || line.starts_with(['#', '@', '%']) {
-            continue;
-        }
-        if let Some(c) = line.strip_prefix(':') {
-            chains = c.split(',').map(str::to_owned).collect();
-            continue;
-        }
-        if let Some(t) = line.strip_prefix('*') {
-            table = t.to_owned();
-            continue;
-        }
-        let fields: Vec<&str> = line.split(';').collect();
-        let result = match (fields.get(3).copied(), fields.get(4).copied()) {
-            (Some("LEGACY"), Some(alt)) => alt,
-            (Some("LEGACY"), None) => {
-                if fields[2] == "OK" {
-                    "FAIL"
-                } else {
-                    "OK"
-                }
-            }
-            _ => fields[2],
-        };
-        for chain in &chains {
-            out.push(TCase {
-                line: i + 1,
-                table: table.clone(),
-                chain: chain.clone(),
-                rule: fields[0].to_owned(),
-                ok: result != "FAIL",
-            });
-        }
-    }
-    out
-}
-
-/// The `.t` files, sorted.
-pub fn t_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("conformance dir")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "t"))
-        .collect();
-    files.sort();
-    files
+    natkeeper_tests::conformance::read_t_file(path)
 }
 
 /// The OK runs of a `.t` file as one restore input per table (iptables-test.py's fast mode).
 pub fn t_restore(cases: &[TCase]) -> Vec<(String, String)> {
     let mut by_table: BTreeMap<String, String> = BTreeMap::new();
-    for c in cases.iter().filter(|c| c.ok) {
+    for c in cases.iter().filter(|c| c.ok()) {
         by_table.entry(c.table.clone()).or_default().push_str(&format!("-A {} {}\n", c.chain, c.rule));
     }
     by_table.into_iter().map(|(t, body)| (t.clone(), format!("*{t}\n{body}COMMIT\n"))).collect()
