@@ -168,3 +168,44 @@ fn bad_configurations_exit_2_with_one_line_and_touch_nothing() {
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn discover_and_doctor_describe_the_lab() {
+    if !natkeeper_tests::can_run() {
+        return;
+    }
+    let lab = Lab::article();
+    lab.host.iptables_restore(
+        &[],
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/libvirt9-iptables.rules"
+        ))
+        .unwrap(),
+    );
+    let human = natkeeper(&lab.host, &["discover"]);
+    assert!(human.status.success(), "{}", text(&human.stderr));
+    let human = text(&human.stdout);
+    assert!(human.contains("virbr0") && human.contains("192.168.122.0/24"), "{human}");
+    assert!(human.contains("192.168.1.211/24") && human.contains("eth0:0"), "{human}");
+    assert!(human.contains("libvirt: iptables backend"), "{human}");
+
+    let json = natkeeper(&lab.host, &["discover", "--json"]);
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let d: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(d["bridges"][0]["name"], "virbr0");
+    assert_eq!(d["bridges"][0]["ipv4"][0], "192.168.122.0/24");
+    let ports: Vec<&str> =
+        d["bridges"][0]["ports"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(ports, ["vnet0", "vnet1"]);
+    assert_eq!(d["uplink"]["name"], "eth0");
+    let label = d["uplink"]["addresses"].as_array().unwrap().iter().find(|a| a["label"] == "eth0:0").unwrap();
+    assert_eq!(label["address"], "192.168.1.211/24");
+    assert_eq!(label["secondary"], true);
+    assert_eq!(d["firewall"]["libvirt"], "iptables");
+
+    // libvirt's REJECT in FORWARD is what doctor warns about before natkeeper places its hole.
+    let doctor = natkeeper(&lab.host, &["doctor", "--json"]);
+    let findings: serde_json::Value = serde_json::from_slice(&doctor.stdout).unwrap();
+    assert!(findings.as_array().unwrap().iter().any(|f| f["kind"] == "forward-rejected"), "{findings:#}");
+}
