@@ -67,33 +67,48 @@ impl CtStates {
     /// `state_only` limits the names to those of `-m state` (no SNAT/DNAT).
     fn parse(s: &str, state_only: bool) -> Result<CtStates, &'static str> {
         let names = if state_only { &STATE_PARSE_ORDER[..5] } else { &STATE_PARSE_ORDER[..] };
-        let mut v = 0;
-        for item in s.split(',') {
-            if item.is_empty() {
-                return Err("empty state in list");
-            }
-            v |= names
-                .iter()
-                .find(|(n, _)| n.get(..item.len()).is_some_and(|p| p.eq_ignore_ascii_case(item)))
-                .map(|(_, b)| *b)
-                .ok_or("unknown state")?;
-        }
-        Ok(CtStates(v))
+        parse_names(s, names, ("empty state in list", "unknown state")).map(CtStates)
     }
 }
 
 impl fmt::Display for CtStates {
     /// `NEW,RELATED,...` in the order iptables prints them.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut sep = "";
-        for (name, bit) in STATE_PRINT_ORDER {
-            if self.0 & bit != 0 {
-                write!(f, "{sep}{name}")?;
-                sep = ",";
-            }
-        }
-        Ok(())
+        fmt_names(f, self.0, &STATE_PRINT_ORDER)
     }
+}
+
+/// Parses a comma-separated list of bit names; each item is a case-insensitive prefix of a name.
+/// `(empty, unknown)` are the errors for an empty item and an unknown one.
+fn parse_names(
+    s: &str,
+    names: &[(&str, u16)],
+    (empty, unknown): (&'static str, &'static str),
+) -> Result<u16, &'static str> {
+    let mut v = 0;
+    for item in s.split(',') {
+        if item.is_empty() {
+            return Err(empty);
+        }
+        v |= names
+            .iter()
+            .find(|(n, _)| n.get(..item.len()).is_some_and(|p| p.eq_ignore_ascii_case(item)))
+            .map(|(_, b)| *b)
+            .ok_or(unknown)?;
+    }
+    Ok(v)
+}
+
+/// Writes the names of the bits set in `v`, comma-separated, in the order of `names`.
+fn fmt_names(f: &mut fmt::Formatter<'_>, v: u16, names: &[(&str, u16)]) -> fmt::Result {
+    let mut sep = "";
+    for (name, bit) in names {
+        if v & bit != 0 {
+            write!(f, "{sep}{name}")?;
+            sep = ",";
+        }
+    }
+    Ok(())
 }
 
 /// Connection status bits (`--ctstatus`), `IPS_*`.
@@ -116,31 +131,14 @@ impl CtStatus {
         [("NONE", 0), ("EXPECTED", 0x1), ("SEEN_REPLY", 0x2), ("ASSURED", 0x4), ("CONFIRMED", 0x8)];
 
     fn parse(s: &str) -> Result<CtStatus, &'static str> {
-        let mut v = 0;
-        for item in s.split(',') {
-            if item.is_empty() {
-                return Err("empty status in list");
-            }
-            v |= Self::NAMES
-                .iter()
-                .find(|(n, _)| n.get(..item.len()).is_some_and(|p| p.eq_ignore_ascii_case(item)))
-                .map(|(_, b)| *b)
-                .ok_or("unknown status")?;
-        }
-        Ok(CtStatus(v))
+        parse_names(s, &Self::NAMES, ("empty status in list", "unknown status")).map(CtStatus)
     }
 }
 
 impl fmt::Display for CtStatus {
     /// `EXPECTED,SEEN_REPLY,ASSURED,CONFIRMED` order, `NONE` for no bit.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut sep = "";
-        for (name, bit) in &Self::NAMES[1..] {
-            if self.0 & bit != 0 {
-                write!(f, "{sep}{name}")?;
-                sep = ",";
-            }
-        }
+        fmt_names(f, self.0, &Self::NAMES[1..])?;
         if self.0 == 0 {
             f.write_str("NONE")?;
         }

@@ -46,6 +46,19 @@ pub struct PortMatch {
     pub invert: bool,
 }
 
+impl PortMatch {
+    /// A port field of an xt `tcp`/`udp` struct: `None` for the whole range (no option), `Err(())`
+    /// for the whole range negated (`! 0:65535`, which iptables-save prints as nothing at all).
+    pub(crate) fn from_xt(pts: [u16; 2], invert: bool) -> Result<Option<PortMatch>, ()> {
+        let ports = PortRange::new(pts[0], pts[1]);
+        match (ports.is_any(), invert) {
+            (true, true) => Err(()),
+            (true, false) => Ok(None),
+            (false, _) => Ok(Some(PortMatch { ports, invert })),
+        }
+    }
+}
+
 /// One `-m` match of a rule, typed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]

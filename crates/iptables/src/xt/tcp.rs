@@ -5,7 +5,6 @@
 
 use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
 use crate::matches::{PortMatch, TcpFlags, TcpFlagsMatch, TcpMatch, TcpOptionMatch};
-use crate::port::PortRange;
 
 /// Extension name.
 pub const NAME: &str = "tcp";
@@ -103,15 +102,8 @@ impl TryFrom<&XtTcp> for TcpMatch {
     fn try_from(x: &XtTcp) -> Result<Self, Unrepresentable> {
         // `! 0:65535` is printed as nothing at all: not a rule option.
         let refused = || Unrepresentable::new(NAME, REV, &x.encode());
-        let port = |pts: [u16; 2], inv: u8| {
-            let invert = x.invflags & inv != 0;
-            let ports = PortRange::new(pts[0], pts[1]);
-            match (ports.is_any(), invert) {
-                (true, true) => Err(refused()),
-                (true, false) => Ok(None),
-                (false, _) => Ok(Some(PortMatch { ports, invert })),
-            }
-        };
+        let port =
+            |pts: [u16; 2], inv: u8| PortMatch::from_xt(pts, x.invflags & inv != 0).map_err(|()| refused());
         let option = (x.option != 0 || x.invflags & XT_TCP_INV_OPTION != 0)
             .then_some(TcpOptionMatch { kind: x.option, invert: x.invflags & XT_TCP_INV_OPTION != 0 });
         let flags = (x.flg_mask != 0 || x.invflags & XT_TCP_INV_FLAGS != 0).then_some(TcpFlagsMatch {

@@ -3,7 +3,6 @@
 
 use super::{DecodeError, Rd, Unrepresentable, Wr, exact, xt_align};
 use crate::matches::{PortMatch, UdpMatch};
-use crate::port::PortRange;
 
 /// Extension name.
 pub const NAME: &str = "udp";
@@ -70,15 +69,8 @@ impl TryFrom<&XtUdp> for UdpMatch {
     fn try_from(x: &XtUdp) -> Result<Self, Unrepresentable> {
         // `! 0:65535` is printed as nothing at all: not a rule option.
         let refused = || Unrepresentable::new(NAME, REV, &x.encode());
-        let port = |pts: [u16; 2], inv: u8| {
-            let invert = x.invflags & inv != 0;
-            let ports = PortRange::new(pts[0], pts[1]);
-            match (ports.is_any(), invert) {
-                (true, true) => Err(refused()),
-                (true, false) => Ok(None),
-                (false, _) => Ok(Some(PortMatch { ports, invert })),
-            }
-        };
+        let port =
+            |pts: [u16; 2], inv: u8| PortMatch::from_xt(pts, x.invflags & inv != 0).map_err(|()| refused());
         let m = UdpMatch { sport: port(x.spts, XT_UDP_INV_SRCPT)?, dport: port(x.dpts, XT_UDP_INV_DSTPT)? };
         exact(x, m, NAME, REV, XtUdp::encode)
     }
