@@ -9,6 +9,7 @@ pub mod http;
 pub mod icmp;
 pub mod lab;
 pub mod netns;
+pub mod oracle;
 
 pub use netns::Netns;
 

@@ -8,16 +8,21 @@ use std::time::Duration;
 use natkeeper::{Host, Options, Policy};
 use natkeeper_tests::http::{EchoServer, get};
 use natkeeper_tests::lab::{self, Lab};
+use natkeeper_tests::oracle;
 
 const T: Duration = Duration::from_secs(2);
 
-fn example(name: &str) -> Policy {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name);
-    Policy::load(&path).unwrap()
+fn example(name: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples").join(name)).unwrap()
 }
 
-fn apply(lab: &Lab, policy: &Policy) -> natkeeper::Applied {
-    lab.host.run(|| Host::open().unwrap().apply(policy, &Options::default()).unwrap())
+/// Applies the configuration `text` in the lab's host, then checks the forwards map against the
+/// independent oracle.
+fn apply(lab: &Lab, text: &str) -> natkeeper::Applied {
+    let policy = Policy::parse(text).unwrap();
+    let applied = lab.host.run(|| Host::open().unwrap().apply(&policy, &Options::default()).unwrap());
+    oracle::assert_forwards_match(&lab.host, text);
+    applied
 }
 
 /// Echo servers on every guest port the article uses.
@@ -64,6 +69,10 @@ fn poor_man_without_any_firewall() {
     let _servers = serve(&lab);
     let applied = apply(&lab, &example("poor-man.toml"));
     assert!(!applied.plan.is_empty());
+    // The oracle sees what the article asks for: 7 ports on each of the uplink's 3 addresses.
+    let held = oracle::kernel_forwards(&lab.host);
+    assert_eq!(held.len(), 21, "{held:#?}");
+    assert!(held.iter().any(|e| e.to_string() == "tcp 192.168.1.211:8080 -> 192.168.122.42:80"), "{held:#?}");
     poor_mans_forwards_work(&lab);
     // Applying again changes nothing.
     let again = apply(&lab, &example("poor-man.toml"));
@@ -219,13 +228,11 @@ fn changing_one_forward_changes_one_map_element() {
     }
     let lab = Lab::article();
     let _servers = serve(&lab);
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/poor-man.toml"))
-            .unwrap();
-    apply(&lab, &Policy::parse(&text).unwrap());
+    let text = example("poor-man.toml");
+    apply(&lab, &text);
     let changed = text.replace("port = 8443", "port = 9443");
     assert_ne!(changed, text);
-    let applied = apply(&lab, &Policy::parse(&changed).unwrap());
+    let applied = apply(&lab, &changed);
     let lines: Vec<String> = applied.plan.to_string().lines().map(str::to_string).collect();
     // 8443 was forwarded on each of the uplink's three addresses: three elements out, three in.
     assert_eq!(lines.len(), 6, "{lines:#?}");
@@ -271,11 +278,7 @@ fn host_protection_limits_and_drops_icmp() {
     assert_eq!(count(200, 3, 10), 3);
     assert_eq!(timestamps(), 3);
 
-    let policy = Policy::parse(
-        "[host]\nicmp_echo_rate = \"2/second\"\nicmp_echo_max_size = 84\ndrop_other_icmp = true\n",
-    )
-    .unwrap();
-    apply(&lab, &policy);
+    apply(&lab, "[host]\nicmp_echo_rate = \"2/second\"\nicmp_echo_max_size = 84\ndrop_other_icmp = true\n");
     // 20 echo requests in 100 ms: the burst (5) and a few more at 2/s pass, the rest are dropped.
     let answered = count(56, 20, 5);
     assert!((5..=7).contains(&answered), "{answered} of 20 answered under a 2/second limit with burst 5");
@@ -293,27 +296,48 @@ fn one_handle_applies_changes_without_rereading_and_notices_other_writers() {
     }
     let lab = Lab::article();
     let _servers = serve(&lab);
-    let text =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/poor-man.toml"))
-            .unwrap();
-    let changed = Policy::parse(&text.replace("port = 8443", "port = 9443")).unwrap();
+    let text = example("poor-man.toml");
+    let changed_text = text.replace("port = 8443", "port = 9443");
+    let changed = Policy::parse(&changed_text).unwrap();
     let original = Policy::parse(&text).unwrap();
-    lab.host.run(|| {
-        let mut host = Host::open().unwrap();
-        host.apply(&original, &Options::default()).unwrap();
-        // Nobody else wrote: the change is planned from what this handle committed.
-        let applied = host.apply(&changed, &Options::default()).unwrap();
-        assert_eq!(applied.plan.line_count(), 6, "{}", applied.plan);
-        assert!(host.apply(&changed, &Options::default()).unwrap().plan.is_empty());
-        // Someone deletes an element behind our back: the generation moved, the kernel is read again.
-        let out = std::process::Command::new("nft")
-            .args(["delete", "element", "ip", "natkeeper", "forwards", "{ 192.168.1.201 . tcp . 9443 }"])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let again = host.apply(&changed, &Options::default()).unwrap();
-        assert_eq!(again.plan.to_string().trim(), "+ forward tcp 192.168.1.201:9443 -> 192.168.122.42:443");
-    });
+    let mut host = lab.host.run(|| Host::open().unwrap());
+    let mut apply_on_handle = |policy: &Policy, text: &str| {
+        let applied = lab.host.run(|| host.apply(policy, &Options::default()).unwrap());
+        oracle::assert_forwards_match(&lab.host, text);
+        applied
+    };
+    apply_on_handle(&original, &text);
+    // Nobody else wrote: the change is planned from what this handle committed.
+    let applied = apply_on_handle(&changed, &changed_text);
+    assert_eq!(applied.plan.line_count(), 6, "{}", applied.plan);
+    assert!(apply_on_handle(&changed, &changed_text).plan.is_empty());
+    // Someone deletes an element behind our back: the generation moved, the kernel is read again.
+    lab.host.exec_ok(
+        "nft",
+        &["delete", "element", "ip", "natkeeper", "forwards", "{ 192.168.1.201 . tcp . 9443 }"],
+    );
+    let again = apply_on_handle(&changed, &changed_text);
+    assert_eq!(again.plan.to_string().trim(), "+ forward tcp 192.168.1.201:9443 -> 192.168.122.42:443");
+    // Someone adds a forward of their own to natkeeper's map: it is found and taken out again.
+    lab.host.exec_ok(
+        "nft",
+        &[
+            "add",
+            "element",
+            "ip",
+            "natkeeper",
+            "forwards",
+            "{ 192.168.1.201 . tcp . 2222 : 192.168.122.41 . 22 }",
+        ],
+    );
+    let again = apply_on_handle(&changed, &changed_text);
+    assert_eq!(again.plan.to_string().trim(), "- forward tcp 192.168.1.201:2222 -> 192.168.122.41:22");
+    // Someone flushes the map and refills it as it was: nothing to do, however it was written.
+    let listing = lab.host.exec_ok("nft", &["list", "map", "ip", "natkeeper", "forwards"]);
+    lab.host.exec_ok("nft", &["flush", "map", "ip", "natkeeper", "forwards"]);
+    lab.host
+        .nft_load(&listing.replace("table ip natkeeper {", "add table ip natkeeper\ntable ip natkeeper {"));
+    assert!(apply_on_handle(&changed, &changed_text).plan.is_empty());
     assert_forwarded(&lab, lab::HOST_PUBLIC, 9443, 42, 443);
     assert!(reach(&lab, lab::HOST_PUBLIC, 8443).is_err());
 }

@@ -1,20 +1,28 @@
-//! `plan(apply(p))` is empty for generated policies: each generated policy is applied — over
-//! whatever the previous one left, in one lab host that also holds libvirt's iptables rules (so
-//! holes are planned too) — and planning it again must find nothing to do. The policies are small
-//! and valid against the lab: networks with every egress, forwards with port lists and ranges mapped
-//! onto single ports or ranges, listening addresses and labels, 1:1 NATs, host protection.
+//! `plan(apply(p))` is empty for generated policies, and the kernel holds exactly the forwards
+//! they promise. Each case is a sequence of up to four generated policies applied one after another
+//! on one `Host` handle — each over what the previous one left, as an agent does — in a lab host that
+//! also holds libvirt's iptables rules (so holes are planned too). After every apply, planning again
+//! on the same handle and on a fresh one must find nothing to do, and the forwards map read back with
+//! `nft` must equal the independent expansion of `natkeeper_tests::oracle`. The lab is shared
+//! between cases but reset before each (natkeeper's table and holes deleted, checked gone), so a
+//! case — and a persisted failing seed — replays the same on its own.
+//!
+//! The policies are small and valid against the lab: networks with every egress, forwards with port
+//! lists and ranges mapped onto single ports or ranges, listening addresses and labels, 1:1 NATs,
+//! host protection. `PROPTEST_CASES` overrides the number of cases.
 
 use std::path::Path;
 
 use natkeeper::{Host, Options, Policy};
 use natkeeper_tests::lab::Lab;
+use natkeeper_tests::oracle;
 use proptest::collection::vec;
 use proptest::option::of;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
 
-/// The number of policies applied (each is a real commit in the lab; about 20 ms each).
-const CASES: u32 = 256;
+/// The number of cases (sequences of 1 to 4 policies, each a real commit in the lab of about 20 ms).
+const CASES: u32 = 128;
 
 #[derive(Debug, Clone)]
 struct Forward {
@@ -118,6 +126,64 @@ fn toml(p: &Generated) -> String {
     t
 }
 
+/// What one case did: policies applied, and policies refused as invalid (with why).
+#[derive(Default)]
+struct Tally {
+    applied: u32,
+    refused: Vec<String>,
+}
+
+/// Applies `texts` in order on one handle in `lab`'s host; after each, the plan on the same handle
+/// and on a fresh one must be empty and the forwards map must match the oracle.
+fn run_sequence(lab: &Lab, texts: &[String], tally: &mut Tally) -> Result<(), TestCaseError> {
+    let mut host = lab.host.run(|| Host::open().unwrap());
+    for (step, text) in texts.iter().enumerate() {
+        let context = || format!("policy {} of {}:\n{text}", step + 1, texts.len());
+        let policy = match Policy::parse(text) {
+            Ok(p) => p,
+            Err(e) => {
+                tally.refused.push(e.to_string());
+                continue;
+            }
+        };
+        let outcome = lab.host.run(|| {
+            host.apply(&policy, &Options::default())?;
+            let (again, _) = host.plan(&policy, &Options::default())?;
+            let (fresh, _) = Host::open()?.plan(&policy, &Options::default())?;
+            Ok::<_, natkeeper::Error>((again, fresh))
+        });
+        match outcome {
+            Ok((again, fresh)) => {
+                if !again.is_empty() {
+                    return Err(TestCaseError::fail(format!(
+                        "plan on the same handle after apply is not empty:\n{again}\n{}",
+                        context()
+                    )));
+                }
+                if !fresh.is_empty() {
+                    return Err(TestCaseError::fail(format!(
+                        "plan on a fresh handle after apply is not empty:\n{fresh}\n{}",
+                        context()
+                    )));
+                }
+                oracle::check_forwards(&lab.host, text)
+                    .map_err(|e| TestCaseError::fail(format!("{e}\n{}", context())))?;
+                tally.applied += 1;
+            }
+            Err(natkeeper::Error::Config(e)) => tally.refused.push(e.to_string()),
+            Err(e) => return Err(TestCaseError::fail(format!("apply failed: {e}\n{}", context()))),
+        }
+    }
+    Ok(())
+}
+
+/// Deletes natkeeper's table and holes, and checks they are gone.
+fn reset(lab: &Lab) {
+    lab.host.run(|| Host::open().unwrap().delete().unwrap());
+    let listing = lab.host.nft_list();
+    assert!(!listing.contains("table ip natkeeper") && !listing.contains("natkeeper:"), "{listing}");
+}
+
 #[test]
 fn planning_right_after_apply_finds_nothing_to_do() {
     if !natkeeper_tests::can_run() {
@@ -129,47 +195,31 @@ fn planning_right_after_apply_finds_nothing_to_do() {
     )
     .unwrap();
     lab.host.iptables_restore(&[], &libvirt);
-    let applied = std::cell::Cell::new(0u32);
-    let refused = std::cell::RefCell::new(Vec::<String>::new());
-    let mut runner = TestRunner::new(Config { cases: CASES, failure_persistence: None, ..Config::default() });
-    let result = runner.run(&policy(), |generated| {
-        let text = toml(&generated);
-        let policy = match Policy::parse(&text) {
-            Ok(p) => p,
-            Err(e) => {
-                refused.borrow_mut().push(e.to_string());
-                return Ok(());
-            }
-        };
-        let outcome = lab.host.run(|| {
-            let mut host = Host::open().unwrap();
-            let applied = host.apply(&policy, &Options::default())?;
-            let (again, _) = host.plan(&policy, &Options::default())?;
-            Ok::<_, natkeeper::Error>((applied, again))
-        });
-        match outcome {
-            Ok((_, again)) if again.is_empty() => {
-                applied.set(applied.get() + 1);
-                Ok(())
-            }
-            Ok((_, again)) => {
-                Err(TestCaseError::fail(format!("plan after apply is not empty:\n{again}\npolicy:\n{text}")))
-            }
-            Err(natkeeper::Error::Config(e)) => {
-                refused.borrow_mut().push(e.to_string());
-                Ok(())
-            }
-            Err(e) => Err(TestCaseError::fail(format!("apply failed: {e}\npolicy:\n{text}"))),
-        }
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(CASES);
+    let tally = std::cell::RefCell::new(Tally::default());
+    // A failing case is saved beside this file (prop_policy.proptest-regressions, committed) and
+    // replayed first on every later run.
+    let config = Config {
+        cases,
+        source_file: Some(file!()),
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new(config);
+    let result = runner.run(&vec(policy(), 1..=4), |generated| {
+        reset(&lab);
+        let texts: Vec<String> = generated.iter().map(toml).collect();
+        run_sequence(&lab, &texts, &mut tally.borrow_mut())
     });
     if let Err(e) = result {
         panic!("{e}");
     }
-    let (applied, refused) = (applied.get(), refused.into_inner());
+    let Tally { applied, refused } = tally.into_inner();
     eprintln!("{applied} policies applied and re-planned empty; {} refused as invalid", refused.len());
     // The generator must mostly produce valid policies, or this test would test little.
     assert!(
-        applied * 4 >= CASES * 3,
-        "only {applied} of {CASES} generated policies were valid: {refused:#?}"
+        applied as usize >= 3 * refused.len(),
+        "only {applied} generated policies were valid, {} refused: {refused:#?}",
+        refused.len()
     );
 }

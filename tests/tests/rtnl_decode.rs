@@ -134,7 +134,14 @@ fn real_kernel_answers_decode_whole_and_mutations_never_panic() {
     let done = events.iter().filter(|e| **e == Event::Other { message_type: NLMSG_DONE }).count();
     assert_eq!(done, 3);
 
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(4000));
+    // A failing case is saved beside this file and replayed first on later runs.
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        source_file: Some(file!()),
+        failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource(
+            "proptest-regressions",
+        ))),
+        ..ProptestConfig::with_cases(4000)
+    });
     let strategy = (
         0..datagrams.len(),
         proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..8),

@@ -189,6 +189,41 @@ fn repairs_a_flushed_ruleset_a_deleted_table_and_moved_holes() {
     assert!(lab.host.nft_list().contains("table ip natkeeper"));
 }
 
+/// Waits up to 5 s for the forwards map to be exactly what the poor man's configuration promises.
+fn map_restored(lab: &Lab, what: &str, watch: &Watch) {
+    let text = std::fs::read_to_string(repo("examples/poor-man.toml")).unwrap();
+    let start = Instant::now();
+    loop {
+        match natkeeper_tests::oracle::check_forwards(&lab.host, &text) {
+            Ok(()) => return,
+            Err(e) if start.elapsed() > Duration::from_secs(5) => {
+                panic!("forwards not repaired after {what}: {e}\nwatch log:\n{}", watch.log())
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+}
+
+#[test]
+fn repairs_single_elements_another_writer_changed_in_its_map() {
+    // The watcher's handle plans from what it last committed while the generation says nobody else
+    // wrote; each of these writes moves the generation, and the next plan must see it.
+    let Some((lab, _s, watch)) = setup("iptables") else { return };
+    let nft = |args: &str| lab.host.exec_ok("sh", &["-c", &format!("nft {args}")]);
+    nft("delete element ip natkeeper forwards '{ 192.168.1.201 . tcp . 8080 }'");
+    map_restored(&lab, "one element deleted", &watch);
+    nft("add element ip natkeeper forwards '{ 192.168.1.201 . tcp . 2222 : 192.168.122.41 . 22 }'");
+    map_restored(&lab, "a stray element added", &watch);
+    // Deleted and re-added with another target, in one transaction.
+    nft(
+        "-f - <<'EOF'\ndelete element ip natkeeper forwards { 192.168.1.212 . tcp . 443 }\nadd element ip natkeeper forwards { 192.168.1.212 . tcp . 443 : 192.168.122.42 . 443 }\nEOF",
+    );
+    map_restored(&lab, "an element retargeted", &watch);
+    nft("flush map ip natkeeper forwards");
+    map_restored(&lab, "the map flushed", &watch);
+    assert!(forward_works(&lab));
+}
+
 #[test]
 fn repairs_after_the_bridge_is_deleted_and_recreated() {
     let Some((lab, _s, watch)) = setup("iptables") else { return };

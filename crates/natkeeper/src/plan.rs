@@ -303,9 +303,13 @@ fn sorted_diff<'a, T: Ord>(old: &'a [T], new: &'a [T]) -> (Vec<&'a T>, Vec<&'a T
 
 /// The plan from `old` (what natkeeper committed, still in the kernel at `generation`) to `new`,
 /// without reading the kernel: only map elements may differ. `None` when anything else changed
-/// (networks, host protection): then the full plan against a fresh dump is needed.
+/// (networks, host protection, or whether anything needs forwarding at all, which places or removes
+/// the holes): then the full plan against a fresh dump is needed.
 pub fn plan_delta(old: &Resolved, new: &Resolved, generation: u32) -> Option<Plan> {
-    if old.networks != new.networks || old.host != new.host {
+    if old.networks != new.networks
+        || old.host != new.host
+        || old.needs_forwarding() != new.needs_forwarding()
+    {
         return None;
     }
     let mut changes = Vec::new();
@@ -335,4 +339,46 @@ pub fn plan_delta(old: &Resolved, new: &Resolved, generation: u32) -> Option<Pla
         }
     }
     Some(Plan { generation, changes })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::config::Proto;
+    use crate::resolve::ForwardElem;
+
+    fn with_forwards(ports: &[u16]) -> Resolved {
+        let forwards = ports
+            .iter()
+            .map(|&port| ForwardElem {
+                public: Ipv4Addr::new(192, 168, 1, 201),
+                proto: Proto::Tcp,
+                port,
+                guest: Ipv4Addr::new(192, 168, 122, 41),
+                guest_port: port,
+            })
+            .collect();
+        Resolved { forwards, ..Resolved::default() }
+    }
+
+    #[test]
+    fn a_delta_changes_only_map_elements() {
+        let plan = plan_delta(&with_forwards(&[80, 443]), &with_forwards(&[80, 8443]), 7).unwrap();
+        assert_eq!(plan.generation, 7);
+        assert_eq!(plan.line_count(), 2, "{plan}");
+        assert!(
+            plan.changes.iter().all(|c| matches!(c, Change::AddElems { .. } | Change::DeleteElems { .. }))
+        );
+    }
+
+    #[test]
+    fn the_first_forward_or_the_last_one_gone_needs_the_full_plan_for_the_holes() {
+        // Holes exist only while something needs forwarding: elements alone would leave them
+        // missing (first forward) or behind (last forward removed).
+        assert!(plan_delta(&with_forwards(&[]), &with_forwards(&[80]), 1).is_none());
+        assert!(plan_delta(&with_forwards(&[80]), &with_forwards(&[]), 1).is_none());
+        assert!(plan_delta(&with_forwards(&[]), &with_forwards(&[]), 1).is_some());
+    }
 }

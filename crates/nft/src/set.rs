@@ -413,6 +413,16 @@ impl SetElem {
     }
 }
 
+/// True when two elements of `elems` are the same element of a set: the same key, the same end
+/// of range, and both opening or both closing an interval. A set never holds such a pair, so a dump
+/// that shows one is inconsistent (see [`crate::Socket::elems`]).
+pub(crate) fn has_repeats(elems: &[SetElem]) -> bool {
+    let mut seen = std::collections::HashSet::with_capacity(elems.len());
+    !elems
+        .iter()
+        .all(|e| seen.insert((e.key.as_slice(), e.key_end.as_deref(), e.flags & NFT_SET_ELEM_INTERVAL_END)))
+}
+
 /// One expression as a single nest (`one`), several as a list (`many`), as the kernel dumps them.
 fn emit_exprs(exprs: &[Expr], one: u16, many: u16, w: &mut Writer) {
     match exprs {
@@ -475,5 +485,35 @@ impl ElemList {
             set: field(set, "NFTA_SET_ELEM_LIST_SET")?,
             elems,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repeated_element_is_a_repeat_and_distinct_ones_are_not() {
+        let a = SetElem::mapping(vec![1, 2], Data::Value(vec![9]));
+        let b = SetElem::mapping(vec![1, 3], Data::Value(vec![9]));
+        assert!(!has_repeats(&[a.clone(), b.clone()]));
+        assert!(has_repeats(&[a.clone(), b, a.clone()]));
+        // The same key with other data or counters is still the same element of the set.
+        let mut a2 = a.clone();
+        a2.data = Some(Data::Value(vec![7]));
+        assert!(has_repeats(&[a, a2]));
+    }
+
+    #[test]
+    fn an_interval_end_and_the_next_start_on_the_same_key_are_two_elements() {
+        // 10.0.0.0/24 and 10.0.1.0/24 kept apart: the first closes where the second opens.
+        let end = SetElem::interval_end(vec![10, 0, 1, 0]);
+        let start = SetElem::key(vec![10, 0, 1, 0]);
+        assert!(!has_repeats(&[end.clone(), start]));
+        assert!(has_repeats(&[end.clone(), end]));
+        // Concatenated ranges differ by their ends.
+        let r1 = SetElem { key_end: Some(vec![1]), ..SetElem::key(vec![0]) };
+        let r2 = SetElem { key_end: Some(vec![2]), ..SetElem::key(vec![0]) };
+        assert!(!has_repeats(&[r1, r2]));
     }
 }

@@ -18,7 +18,7 @@ use crate::proto::{
     NLMSG_ERROR, NLMSGERR_ATTR_MSG, msg,
 };
 use crate::rule::Rule;
-use crate::set::{ElemList, Set, SetElem};
+use crate::set::{ElemList, Set, SetElem, has_repeats};
 use crate::table::Table;
 use crate::txn::{Batch, Transaction};
 
@@ -311,21 +311,35 @@ impl Socket {
         Ok(sets)
     }
 
-    /// The elements of one set or map.
+    /// The elements of one set or map, exactly as the kernel holds them.
+    ///
+    /// An element dump spans several messages, and the kernel builds each one by walking the set
+    /// from its start and skipping what it already sent. The resizable hash (`rhash`, what a set
+    /// without a size gets) rehashes in the background after a commit that grows or shrinks it, and
+    /// a walk across a rehash comes in another order: that dump repeats some elements and leaves out
+    /// as many, without `NLM_F_DUMP_INTR` and without a generation change. Every walk sees every
+    /// element at least once, so a dump without a repeated element is the whole set; one with a
+    /// repeat is read again (after a pause, growing, for the rehash to finish).
     pub fn elems(&mut self, family: Family, table: &str, set: &str) -> Result<Vec<SetElem>, Error> {
-        let lists = self.dump(
-            "list elements",
-            msg::GETSETELEM,
-            family,
-            |w| ElemList::emit_key(table, set, w),
-            ElemList::parse,
-        )?;
-        // One allocation of the final size; each message's list is freed as it is moved over.
-        let mut out = Vec::with_capacity(lists.iter().map(|l| l.elems.len()).sum());
-        for l in lists {
-            out.extend(l.elems);
+        for attempt in 0..DUMP_ATTEMPTS {
+            let lists = self.dump(
+                "list elements",
+                msg::GETSETELEM,
+                family,
+                |w| ElemList::emit_key(table, set, w),
+                ElemList::parse,
+            )?;
+            // One allocation of the final size; each message's list is freed as it is moved over.
+            let mut out = Vec::with_capacity(lists.iter().map(|l| l.elems.len()).sum());
+            for l in lists {
+                out.extend(l.elems);
+            }
+            if !has_repeats(&out) {
+                return Ok(out);
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200 << attempt.min(5)));
         }
-        Ok(out)
+        Err(Error::Unstable { what: "list elements", attempts: DUMP_ATTEMPTS })
     }
 }
 

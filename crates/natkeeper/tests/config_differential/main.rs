@@ -17,7 +17,7 @@ use natkeeper::config::{ConfigError, Policy};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
 
 /// How both parsers took a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,7 +102,13 @@ fn run<S: Strategy>(
     text: impl Fn(&S::Value) -> String,
 ) -> Tally {
     let tally = std::cell::RefCell::new(Tally::default());
-    let mut runner = TestRunner::new(Config { cases, failure_persistence: None, ..Config::default() });
+    // A failing case is saved beside this file (main.proptest-regressions) and replayed first later.
+    let mut runner = TestRunner::new(Config {
+        cases,
+        source_file: Some(file!()),
+        failure_persistence: Some(Box::new(FileFailurePersistence::WithSource("proptest-regressions"))),
+        ..Config::default()
+    });
     let result = runner.run(&strategy, |value| {
         let text = text(&value);
         let outcome = compare(&text, allow_unsupported).map_err(TestCaseError::fail)?;
